@@ -1,0 +1,48 @@
+# One entry point for the dev loop. Needs only python3 and make; everything else is installed here.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+PG_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+
+.PHONY: run setup test test-pg check lint typecheck schema seed bench clean
+
+$(STAMP): requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	touch $(STAMP)
+
+setup: $(STAMP)
+	$(BIN)/python cli.py setup
+
+run: setup
+	PORT=$(PORT) $(BIN)/python server.py
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+test-pg: $(STAMP)
+	ZHIYUAN_TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy .
+
+check: lint typecheck test
+
+schema: $(STAMP)
+	$(BIN)/python -c "from schema import schema; open('schema.graphql', 'w').write(schema.as_str() + '\n')"
+
+seed: $(STAMP)
+	$(BIN)/python cli.py seed-demo --volunteers $(or $(VOLUNTEERS),2000)
+
+lock:
+	$(BIN)/python -m pip install --quiet uv && $(BIN)/uv pip compile pyproject.toml --extra dev -o requirements.lock
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

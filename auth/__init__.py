@@ -1,0 +1,1 @@
+"""Accounts, tokens, the viewer, permissions and jurisdiction scope."""

@@ -1,0 +1,80 @@
+"""Command line: ``python cli.py migrate | load-regions | seed-demo [--volunteers N] | setup``.
+
+``setup`` is what ``make run`` does before serving: migrate, load the region tree, and load the demo data set
+when the database holds no volunteers yet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+
+from sqlalchemy import func, select
+
+from models.db import make_engine, make_session_factory
+from models.migrate import upgrade
+from settings import Settings, get_settings
+
+log = logging.getLogger("zhiyuan.cli")
+
+
+async def load_regions(settings: Settings) -> int:
+    from models.region_seed import load_regions as load
+
+    engine = make_engine(settings.database_url)
+    try:
+        return await load(make_session_factory(engine))
+    finally:
+        await engine.dispose()
+
+
+async def seed_demo(settings: Settings, volunteers: int, seed: int, only_if_empty: bool) -> dict[str, int]:
+    from auth.passwords import Passwords
+    from models import Volunteer
+    from models.demo_data import generate_demo
+    from models.pii import PiiCipher
+
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    try:
+        if only_if_empty:
+            async with sessions() as session:
+                if (await session.execute(select(func.count()).select_from(Volunteer))).scalar_one():
+                    return {}
+        passwords = Passwords(settings.argon2_time_cost, settings.argon2_memory_cost)
+        return await generate_demo(
+            sessions, PiiCipher(settings.pii_key), passwords.hash, volunteers=volunteers, seed=seed
+        )
+    finally:
+        await engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="cli.py", description="Zhiyuan administration")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="apply the database migrations")
+    commands.add_parser("load-regions", help="load the national region tree (idempotent)")
+    demo = commands.add_parser("seed-demo", help="load the deterministic demo data set")
+    demo.add_argument("--volunteers", type=int, default=2000)
+    demo.add_argument("--seed", type=int, default=20210317)
+    commands.add_parser("setup", help="migrate, load regions, and load demo data into an empty database")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+    settings = get_settings()
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+
+    if args.command in ("migrate", "setup"):
+        upgrade(settings.database_url)
+        print("migrations applied")
+    if args.command in ("load-regions", "setup"):
+        print(f"regions inserted: {asyncio.run(load_regions(settings))}")
+    if args.command == "seed-demo":
+        print(asyncio.run(seed_demo(settings, args.volunteers, args.seed, only_if_empty=False)))
+    if args.command == "setup":
+        counts = asyncio.run(seed_demo(settings, 2000, 20210317, only_if_empty=True))
+        print(f"demo data: {counts}" if counts else "demo data already present")
+
+
+if __name__ == "__main__":
+    main()

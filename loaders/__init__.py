@@ -1,0 +1,39 @@
+"""Per-request DataLoaders. Built once per request by ``DataLoaders(...)`` — never at module or app level,
+so cached rows never cross viewers. Each batch opens its own session from the factory."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlmodel import SQLModel
+
+from auth.viewer import Viewer
+from loaders.child_pages import ChildPages
+from loaders.rows_by_key import RowsByKey
+from loaders.team_contacts import TeamContacts
+from models.db import SessionFactory
+
+M = TypeVar("M", bound=SQLModel)
+
+
+class DataLoaders:
+    """Loaders made on first use: ``by_key(Volunteer)`` for rows by a unique column, ``children(Post,
+    "project_id")`` for pages of child rows. One instance of each per request, so batches are shared."""
+
+    def __init__(self, sessions: SessionFactory, viewer: Viewer) -> None:
+        self.sessions, self.viewer = sessions, viewer
+        self._by_key: dict[tuple[type[SQLModel], str], RowsByKey[Any, Any]] = {}
+        self._children: dict[tuple[type[SQLModel], str], ChildPages[Any]] = {}
+        self.team_contacts = TeamContacts(sessions, viewer)
+
+    def by_key(self, model: type[M], key: str = "id") -> RowsByKey[Any, M]:
+        loader = self._by_key.get((model, key))
+        if loader is None:
+            loader = self._by_key[(model, key)] = RowsByKey(self.sessions, self.viewer, model, key)
+        return loader
+
+    def children(self, model: type[M], parent: str) -> ChildPages[M]:
+        loader = self._children.get((model, parent))
+        if loader is None:
+            loader = self._children[(model, parent)] = ChildPages(self.sessions, self.viewer, model, parent)
+        return loader

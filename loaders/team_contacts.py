@@ -1,0 +1,35 @@
+"""Which volunteers a team admin organises (members, applicants, sign-ups of the admin's teams).
+
+Answers the ``@sensitive(kind: PHONE)`` question for team admins in one query per batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select, union
+from strawberry.dataloader import DataLoader
+
+from auth.viewer import Viewer
+from models import SignUp, TeamMembership
+from models.db import SessionFactory
+
+
+class TeamContacts(DataLoader[int, bool]):
+    def __init__(self, sessions: SessionFactory, viewer: Viewer) -> None:
+        super().__init__(load_fn=self._load)
+        self.sessions, self.viewer = sessions, viewer
+
+    async def _load(self, volunteer_ids: Sequence[int]) -> list[bool]:
+        if not self.viewer.team_ids:
+            return [False] * len(volunteer_ids)
+        teams, ids = sorted(self.viewer.team_ids), set(volunteer_ids)
+        statement = union(
+            select(TeamMembership.volunteer_id).where(
+                TeamMembership.team_id.in_(teams), TeamMembership.volunteer_id.in_(ids)
+            ),
+            select(SignUp.volunteer_id).where(SignUp.team_id.in_(teams), SignUp.volunteer_id.in_(ids)),
+        )
+        async with self.sessions() as session:
+            found = set((await session.execute(statement)).scalars().all())
+        return [v in found for v in volunteer_ids]

@@ -1,0 +1,27 @@
+"""SQLModel tables, one module per aggregate. Importing this package registers every table."""
+
+from models.account import Account, RefreshToken, RoleGrant
+from models.audit import AuditEvent
+from models.project import Attendance, Post, Project, SignInPoint, SignUp
+from models.record import Certificate, ServiceRecord
+from models.region import Region
+from models.team import Team, TeamMembership
+from models.volunteer import Volunteer
+
+__all__ = [
+    "Account",
+    "Attendance",
+    "AuditEvent",
+    "Certificate",
+    "Post",
+    "Project",
+    "RefreshToken",
+    "Region",
+    "RoleGrant",
+    "ServiceRecord",
+    "SignInPoint",
+    "SignUp",
+    "Team",
+    "TeamMembership",
+    "Volunteer",
+]

@@ -1,0 +1,46 @@
+"""Column types and helpers shared by every table."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, Integer, String
+from sqlmodel import Field
+
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+"""64-bit ids on PostgreSQL; SQLite's INTEGER PRIMARY KEY (rowid) there, which is also 64-bit."""
+
+REGION_CODE_LENGTH = 12
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def id_field() -> Any:
+    return Field(default=None, primary_key=True, sa_type=BigId)
+
+
+def ref_field(target: str, *, nullable: bool = False, index: bool = True) -> Any:
+    """A foreign key to ``target`` (``table.column``), indexed."""
+    return Field(default=None if nullable else ..., foreign_key=target, index=index, sa_type=BigId)
+
+
+def enum_field(default: Any = ..., *, index: bool = False, length: int = 24) -> Any:
+    """An enumeration stored as its string value (portable; no native ENUM types to migrate)."""
+    return Field(default=default, sa_type=String(length), index=index)
+
+
+def region_field(*, nullable: bool = False, index: bool = True) -> Any:
+    """A 12-digit region code; jurisdiction is a range on it (see auth/scope.py)."""
+    return Field(
+        default=None if nullable else ...,
+        max_length=REGION_CODE_LENGTH,
+        foreign_key="region.code",
+        index=index,
+    )
+
+
+def time_field(*, nullable: bool = False, default_now: bool = False, index: bool = False) -> Any:
+    if default_now:
+        return Field(default_factory=utcnow, sa_type=DateTime(timezone=True), index=index)
+    return Field(default=None if nullable else ..., sa_type=DateTime(timezone=True), index=index)

@@ -1,0 +1,37 @@
+"""Volunteers (志愿者). ID numbers and phones are stored encrypted, with a keyed hash for lookups."""
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, LargeBinary
+from sqlmodel import Field, SQLModel
+
+from models.columns import enum_field, id_field, region_field, time_field
+from models.enums import IdType, InviteConsent, RealNameStatus, Sex
+
+
+class Volunteer(SQLModel, table=True):
+    id: int | None = id_field()
+    account_id: int | None = Field(default=None, foreign_key="account.id", unique=True)
+    volunteer_number: str = Field(max_length=20, unique=True)
+    name: str = Field(max_length=100)
+    id_type: IdType = enum_field(IdType.RESIDENT_ID)
+    id_number_enc: bytes = Field(sa_type=LargeBinary)
+    id_number_hash: str = Field(max_length=64, unique=True)
+    birth_date: date | None = Field(default=None, index=True)
+    sex: Sex = enum_field(Sex.UNKNOWN)
+    phone_enc: bytes | None = Field(default=None, sa_type=LargeBinary)
+    phone_hash: str | None = Field(default=None, max_length=64, index=True)
+    real_name_status: RealNameStatus = enum_field(RealNameStatus.PENDING, index=True)
+    region_code: str = region_field()
+    """Service region (服务区域): the jurisdiction the volunteer is registered under."""
+    residence_region_code: str | None = region_field(nullable=True)
+    skills: list[Any] = Field(default_factory=list, sa_type=JSON)
+    availability: str = Field(default="", max_length=200)
+    invite_consent: InviteConsent = enum_field(InviteConsent.ASK)
+    guardian_name: str | None = Field(default=None, max_length=100)
+    guardian_phone_enc: bytes | None = Field(default=None, sa_type=LargeBinary)
+    guardian_consent_at: datetime | None = time_field(nullable=True)
+    no_show_count: int = 0
+    created_at: datetime = time_field(default_now=True, index=True)
+    updated_at: datetime = time_field(default_now=True)

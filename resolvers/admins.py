@@ -1,0 +1,157 @@
+"""Provisioning admin accounts, one level down and inside one's own jurisdiction.
+
+The ministry creates province admins, a province admin city admins inside the province, a city admin county
+admins, a county admin township admins. Nobody grants the reveal right without holding it over the target
+region, and nobody disables an account holding any grant outside or above their own jurisdiction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from auth.jurisdiction import jurisdiction_prefix, level_of
+from auth.viewer import Viewer
+from models import Account, AuditEvent, Region, RoleGrant
+from models.enums import AccountStatus, Role
+from schema.context import Services
+from schema.errors import AppError
+
+USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{5,19}$")
+RESERVED_PREFIXES = ("mz_", "wm_")
+
+
+def check_username(username: str, field: str = "username") -> None:
+    if not USERNAME.match(username):
+        raise AppError("BAD_USER_INPUT", key="USERNAME_FORMAT", field=field)
+    if username.lower().startswith(RESERVED_PREFIXES):
+        raise AppError("BAD_USER_INPUT", key="USERNAME_RESERVED", field=field)
+
+
+def check_password(password: str, field: str = "password") -> None:
+    ok = (
+        8 <= len(password) <= 20
+        and any(c.isdigit() for c in password)
+        and any(c.isupper() for c in password)
+        and any(c.islower() for c in password)
+    )
+    if not ok:
+        raise AppError("BAD_USER_INPUT", key="PASSWORD_WEAK", field=field)
+
+
+def creator_level(viewer: Viewer, region_code: str) -> int | None:
+    """The level of the viewer's grant that covers ``region_code``: 0 for the ministry, None if none."""
+    if viewer.is_ministry:
+        return 0
+    levels = [len(p) for p in viewer.region_prefixes if region_code.startswith(p)]
+    return {2: 1, 4: 2, 6: 3, 9: 4}.get(max(levels)) if levels else None
+
+
+def outranks(viewer: Viewer, grant: RoleGrant) -> bool:
+    """Region grants strictly below the viewer's jurisdiction, team grants inside it; never the ministry's."""
+    if grant.role == Role.MINISTRY_ADMIN:
+        return False
+    if viewer.is_ministry:
+        return True
+    if grant.region_code is None:
+        return False
+    target = jurisdiction_prefix(grant.region_code)
+    return any(
+        target.startswith(p) and (grant.role == Role.TEAM_ADMIN or len(target) > len(p))
+        for p in viewer.region_prefixes
+    )
+
+
+@dataclass(frozen=True)
+class NewAdmin:
+    username: str
+    password: str
+    display_name: str
+    region_code: str
+    can_reveal: bool = False
+
+
+async def create_admin(services: Services, viewer: Viewer, new: NewAdmin, request_id: str) -> Account:
+    check_username(new.username)
+    check_password(new.password)
+    async with services.sessions() as session, session.begin():
+        region = await session.get(Region, new.region_code)
+        if region is None or region.retired_year is not None:
+            raise AppError("BAD_USER_INPUT", key="REGION_UNKNOWN", field="regionCode")
+        level = creator_level(viewer, new.region_code)
+        if level is None:
+            raise AppError("OUT_OF_JURISDICTION", field="regionCode")
+        if level_of(new.region_code) != level + 1:
+            raise AppError("FORBIDDEN", key="GRANT_NOT_ALLOWED", field="regionCode")
+        if new.can_reveal and not viewer.can_reveal_in(new.region_code):
+            raise AppError("FORBIDDEN", key="GRANT_NOT_ALLOWED", field="canReveal")
+        password_hash = await asyncio.to_thread(services.passwords.hash, new.password)
+        account = Account(
+            username=new.username,
+            password_hash=password_hash,
+            display_name=new.display_name,
+            created_by_id=viewer.account_id,
+        )
+        session.add(account)
+        try:
+            await session.flush()
+        except IntegrityError:
+            raise AppError("BAD_USER_INPUT", key="USERNAME_TAKEN", field="username") from None
+        session.add(
+            RoleGrant(
+                account_id=account.id,  # type: ignore[arg-type]
+                role=Role.REGION_ADMIN,
+                region_code=new.region_code,
+                can_reveal=new.can_reveal,
+                granted_by_id=viewer.account_id,
+            )
+        )
+        session.add(
+            AuditEvent(
+                actor_id=viewer.account_id,
+                action="GRANT_REGION_ADMIN",
+                subject_type="Account",
+                subject_id=account.id,
+                region_code=new.region_code,
+                request_id=request_id,
+                detail={"username": new.username, "canReveal": new.can_reveal},
+            )
+        )
+    return account
+
+
+async def set_account_status(
+    services: Services, viewer: Viewer, account_id: int, status: AccountStatus, request_id: str
+) -> Account:
+    """Enable or disable an admin account strictly below the viewer in the viewer's jurisdiction."""
+    async with services.sessions() as session, session.begin():
+        account = await session.get(Account, account_id)
+        grants = (
+            (await session.execute(select(RoleGrant).where(RoleGrant.account_id == account_id)))
+            .scalars()
+            .all()
+        )
+        if account is None or not grants:
+            raise AppError("NOT_FOUND", field="accountId")
+        if not all(outranks(viewer, g) for g in grants):
+            raise AppError("OUT_OF_JURISDICTION", field="accountId")
+        account.status = status
+        session.add(
+            AuditEvent(
+                actor_id=viewer.account_id,
+                action=f"ACCOUNT_{status.value}",
+                subject_type="Account",
+                subject_id=account_id,
+                region_code=grants[0].region_code,
+                request_id=request_id,
+            )
+        )
+    if status is AccountStatus.DISABLED:
+        from resolvers.sessions import revoke_all
+
+        await revoke_all(services, account_id)
+    return account

@@ -1,0 +1,40 @@
+"""Root lists: one scoped statement per page (the window count rides along when totalCount is asked)."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlalchemy import func, select
+from sqlmodel import SQLModel
+
+from auth.scope import scope
+from auth.viewer import Viewer
+from loaders.filtering import apply, order_columns
+from loaders.page import Page, PageArgs
+from models.db import SessionFactory
+
+M = TypeVar("M", bound=SQLModel)
+
+
+def scoped_select(model: type[M], viewer: Viewer, args: PageArgs) -> Any:
+    return scope(apply(select(model), model, args.where), model, viewer)
+
+
+async def root_page(sessions: SessionFactory, viewer: Viewer, model: type[M], args: PageArgs) -> Page:
+    statement = scoped_select(model, viewer, args)
+    if args.with_total:
+        statement = statement.add_columns(func.count().over().label("_total"))
+    statement = (
+        statement.order_by(*order_columns(model, args.order)).offset(args.offset).limit(args.first + 1)
+    )
+    async with sessions() as session:
+        result = (await session.execute(statement)).all()
+        total: int | None = None
+        if args.with_total:
+            if result:
+                total = int(result[0][1])
+            else:  # past the end (or empty): count on its own
+                count = select(func.count()).select_from(scoped_select(model, viewer, args).subquery())
+                total = int((await session.execute(count)).scalar_one())
+    rows = [r[0] for r in result]
+    return Page(rows[: args.first], args.offset, len(rows) > args.first, total)

@@ -1,0 +1,55 @@
+"""The typed per-request context and the long-lived services it points to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.types import Info as StrawberryInfo
+
+from auth.passwords import Passwords
+from auth.throttle import LoginThrottle
+from auth.tokens import TokenService
+from auth.viewer import Viewer
+from loaders import DataLoaders
+from models.db import SessionFactory
+from models.pii import PiiCipher
+from settings import Settings
+
+
+@dataclass
+class Services:
+    """Built once in the app's lifespan; shared by all requests."""
+
+    settings: Settings
+    sessions: SessionFactory
+    cipher: PiiCipher
+    passwords: Passwords
+    tokens: TokenService
+    throttle: LoginThrottle
+
+
+@dataclass
+class Context:
+    request: Request
+    response: Response
+    viewer: Viewer
+    services: Services
+    loaders: DataLoaders
+    locale: str = "zh"
+    request_id: str = ""
+    audit: list[dict[str, Any]] = field(default_factory=list)
+    """Audit events gathered while resolving (e.g. unmasked reads), written in one INSERT after execution."""
+
+    @property
+    def sessions(self) -> SessionFactory:
+        return self.services.sessions
+
+    @property
+    def client_ip(self) -> str:
+        return self.request.client.host if self.request.client else ""
+
+
+Info = StrawberryInfo[Context, None]

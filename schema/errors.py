@@ -1,0 +1,70 @@
+"""The error vocabulary: every GraphQL error leaves with a stable ``extensions.code``.
+
+Resolvers raise ``AppError(code, **params)``; ``ErrorCodes`` (a schema extension) localises its message, codes
+parse/validation/coercion errors, and masks everything else as INTERNAL_SERVER_ERROR while logging it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.exceptions import StrawberryGraphQLError
+from strawberry.extensions import SchemaExtension
+
+from schema.messages import message
+
+log = logging.getLogger("zhiyuan.errors")
+
+
+class AppError(StrawberryGraphQLError):
+    """An expected failure with a code; ``params`` fill the message and go to ``extensions``."""
+
+    def __init__(self, code: str, *, key: str | None = None, field: str | None = None, **params: Any) -> None:
+        self.code, self.key, self.field, self.params = code, key or code, field, params
+        super().__init__(message(self.key, "zh", **params))
+
+
+def _coded(error: GraphQLError, code: str, text: str, extra: dict[str, Any] | None = None) -> GraphQLError:
+    extensions = {"code": code, **(extra or {})}
+    return GraphQLError(text, error.nodes, error.source, error.positions, error.path, None, extensions)
+
+
+def classify(error: GraphQLError, locale: str) -> GraphQLError:
+    original = error.original_error
+    if isinstance(original, AppError):
+        extra: dict[str, Any] = dict(original.params)
+        if original.field:
+            extra["field"] = original.field
+        if original.key != original.code:
+            extra["reason"] = original.key
+        return _coded(error, original.code, message(original.key, locale, **original.params), extra)
+    if isinstance(original, GraphQLError) and (original.extensions or {}).get("code"):
+        return error
+    if original is None:
+        if error.extensions and error.extensions.get("code"):
+            return error
+        code = (
+            "GRAPHQL_PARSE_FAILED"
+            if error.message.startswith("Syntax Error")
+            else "GRAPHQL_VALIDATION_FAILED"
+        )
+        return _coded(
+            error, code, error.message if locale == "en" else f"{message(code, locale)}: {error.message}"
+        )
+    if isinstance(original, ValueError | TypeError) and error.path is None:
+        return _coded(error, "BAD_USER_INPUT", f"{message('BAD_USER_INPUT', locale)}: {error.message}")
+    log.error("unexpected error at %s", error.path, exc_info=original)
+    return _coded(error, "INTERNAL_SERVER_ERROR", message("INTERNAL_SERVER_ERROR", locale))
+
+
+class ErrorCodes(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is None or not getattr(result, "errors", None):
+            return
+        locale = getattr(self.execution_context.context, "locale", "zh")
+        result.errors = [classify(e, locale) for e in result.errors]

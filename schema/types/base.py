@@ -1,0 +1,75 @@
+"""Shared machinery of the entity types: building from rows, nested connections, node lookups."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any, TypeVar
+
+from sqlmodel import SQLModel
+
+from schema.context import Info
+from schema.pagination import Connection, page_args, to_connection
+
+T = TypeVar("T")
+
+
+@cache
+def _copied_fields(cls: type) -> tuple[str, ...]:
+    definition = cls.__strawberry_definition__  # type: ignore[attr-defined]
+    return tuple(
+        f.python_name for f in definition.fields if f.base_resolver is None and f.python_name != "row"
+    )
+
+
+def from_row(cls: type[T], row: Any) -> T:
+    """``cls`` with every plain field copied from the column of the same name, and the row kept private."""
+    values = {name: getattr(row, name) for name in _copied_fields(cls)}
+    return cls(row=row, **values)
+
+
+def build(cls: type[T], row: Any) -> T:
+    """``cls.from_row(row)`` where the type defines one, else the generic copy."""
+    custom = getattr(cls, "from_row", None)
+    return custom(row) if custom is not None else from_row(cls, row)  # type: ignore[no-any-return]
+
+
+async def children(
+    info: Info,
+    cls: type[T],
+    model: type[SQLModel],
+    parent: str,
+    parent_id: Any,
+    first: int | None,
+    after: str | None,
+    filter_: object | None = None,
+    order_by: Any = None,
+) -> Connection[T]:
+    """A nested connection: one batched statement for all parents at this level (loaders/child_pages.py)."""
+    args = page_args(info, first, after, filter_, order_by)
+    page = await info.context.loaders.children(model, parent).load((parent_id, args))
+    return to_connection(page, lambda row: build(cls, row))
+
+
+async def one(info: Info, cls: type[T], model: type[SQLModel], key: Any, column: str = "id") -> T | None:
+    """A to-one reference through the scoped by-key loader; None when absent or out of scope."""
+    if key is None:
+        return None
+    row = await info.context.loaders.by_key(model, column).load(key)
+    return None if row is None else build(cls, row)
+
+
+async def root_list(
+    info: Info,
+    cls: type[T],
+    model: type[SQLModel],
+    first: int | None,
+    after: str | None,
+    filter_: object | None = None,
+    order_by: Any = None,
+) -> Connection[T]:
+    """A root list: one scoped statement per page (resolvers/lists.py)."""
+    from resolvers.lists import root_page
+
+    args = page_args(info, first, after, filter_, order_by)
+    page = await root_page(info.context.sessions, info.context.viewer, model, args)
+    return to_connection(page, lambda row: build(cls, row))

@@ -1,0 +1,120 @@
+"""Service records (志愿服务记录) and certificates (志愿服务记录证明)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+
+import strawberry
+from strawberry import relay
+
+from models import Certificate as CertificateRow
+from models import Project as ProjectRow
+from models import ServiceRecord as ServiceRecordRow
+from models import Team as TeamRow
+from models import Volunteer as VolunteerRow
+from schema.context import Info
+from schema.pagination import OrderDirection
+from schema.types.base import one
+from schema.types.enums import CertificateStatus, ProjectCategory, RecordProvenance, RecordStatus
+from schema.types.project import Project
+from schema.types.team import Team
+from schema.types.volunteer import Volunteer
+
+
+@strawberry.input(description="Filter for service records (服务记录筛选)")
+class ServiceRecordFilter:
+    region: str | None = strawberry.field(default=None, description="Inside this region's subtree (记录区域)")
+    status: RecordStatus | None = strawberry.field(default=None, description="记录状态")
+    status_in: list[RecordStatus] | None = strawberry.field(default=None, description="Any of (记录状态之一)")
+    category: ProjectCategory | None = strawberry.field(default=None, description="服务类别")
+    provenance: RecordProvenance | None = strawberry.field(default=None, description="记录来源")
+    service_date_after: date | None = strawberry.field(
+        default=None, description="Served on or after (服务日期起)"
+    )
+    service_date_before: date | None = strawberry.field(
+        default=None, description="Served before (服务日期止)"
+    )
+
+
+@strawberry.enum(description="Service record sort keys (服务记录排序字段)")
+class ServiceRecordOrderField(Enum):
+    SERVICE_DATE = "service_date"
+    HOURS = "hours"
+    CREATED_AT = "created_at"
+
+
+@strawberry.input(description="Service record ordering (服务记录排序)")
+class ServiceRecordOrder:
+    field: ServiceRecordOrderField
+    direction: OrderDirection = OrderDirection.ASC
+
+
+@strawberry.input(description="Filter for certificates (证明筛选)")
+class CertificateFilter:
+    status: CertificateStatus | None = strawberry.field(default=None, description="证明状态")
+    issued_at_after: datetime | None = strawberry.field(default=None, description="Issued from (出具时间起)")
+    issued_at_before: datetime | None = strawberry.field(
+        default=None, description="Issued before (出具时间止)"
+    )
+
+
+@strawberry.type(description="Service record (志愿服务记录); corrections void and replace, never delete")
+class ServiceRecord(relay.Node):
+    id: relay.NodeID[int]
+    category: ProjectCategory = strawberry.field(description="Service category (服务类别)")
+    service_date: date = strawberry.field(description="Day of service (服务日期)")
+    started_at: datetime | None = strawberry.field(description="Service start (开始时间)")
+    ended_at: datetime | None = strawberry.field(description="Service end (结束时间)")
+    hours: Decimal = strawberry.field(description="Service hours, two decimals (服务时长，小时)")
+    content: str = strawberry.field(description="What was done (服务内容)")
+    provenance: RecordProvenance = strawberry.field(description="Where the record came from (记录来源)")
+    status: RecordStatus = strawberry.field(description="Record status (记录状态)")
+    void_reason: str | None = strawberry.field(description="Why it was voided (作废原因)")
+    created_at: datetime = strawberry.field(description="Recorded at (记录时间)")
+    confirmed_at: datetime | None = strawberry.field(description="Confirmed at (确认时间)")
+    row: strawberry.Private[ServiceRecordRow]
+
+    @strawberry.field(description="The volunteer (志愿者)")
+    async def volunteer(self, info: Info) -> Volunteer | None:
+        return await one(info, Volunteer, VolunteerRow, self.row.volunteer_id)
+
+    @strawberry.field(description="The recording team (记录队伍)")
+    async def team(self, info: Info) -> Team | None:
+        return await one(info, Team, TeamRow, self.row.team_id)
+
+    @strawberry.field(description="The project (项目)")
+    async def project(self, info: Info) -> Project | None:
+        return await one(info, Project, ProjectRow, self.row.project_id)
+
+    @strawberry.field(description="The record this one corrects (被更正的记录)")
+    async def replaces(self, info: Info) -> ServiceRecord | None:
+        return await one(info, ServiceRecord, ServiceRecordRow, self.row.replaces_id)
+
+
+@strawberry.type(description="Service-record certificate (志愿服务记录证明)")
+class Certificate(relay.Node):
+    id: relay.NodeID[int]
+    number: str = strawberry.field(description="Certificate number (证明编号)")
+    period_start: date = strawberry.field(description="Period from (起始日期)")
+    period_end: date = strawberry.field(description="Period to (截止日期)")
+    total_hours: Decimal = strawberry.field(description="Certified hours (服务时长)")
+    content: str = strawberry.field(description="Service content (服务内容)")
+    status: CertificateStatus = strawberry.field(description="Certificate status (证明状态)")
+    person_in_charge: str = strawberry.field(description="Issuer's person in charge (负责人)")
+    handler_name: str = strawberry.field(description="Handler (经办人)")
+    contact: str = strawberry.field(description="Issuer contact (联系方式)")
+    requested_at: datetime = strawberry.field(description="Requested at (申请时间)")
+    issued_at: datetime | None = strawberry.field(description="Issued at (出具时间)")
+    revoked_at: datetime | None = strawberry.field(description="Revoked at (撤销时间)")
+    revoke_reason: str | None = strawberry.field(description="Why it was revoked (撤销原因)")
+    row: strawberry.Private[CertificateRow]
+
+    @strawberry.field(description="The volunteer (志愿者)")
+    async def volunteer(self, info: Info) -> Volunteer | None:
+        return await one(info, Volunteer, VolunteerRow, self.row.volunteer_id)
+
+    @strawberry.field(description="The issuing team (出具队伍)")
+    async def team(self, info: Info) -> Team | None:
+        return await one(info, Team, TeamRow, self.row.team_id)

@@ -1,0 +1,172 @@
+"""Volunteers (志愿者)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry import relay
+
+from models import Certificate as CertificateRow
+from models import ServiceRecord as ServiceRecordRow
+from models import SignUp as SignUpRow
+from models import TeamMembership as MembershipRow
+from models import Volunteer as VolunteerRow
+from schema.context import Info
+from schema.directives import SensitiveKind
+from schema.pagination import Connection, OrderDirection
+from schema.permissions import sensitive
+from schema.types.base import children
+from schema.types.enums import IdType, InviteConsent, RealNameStatus, Sex
+from schema.types.region import Region, region_by_code
+
+if TYPE_CHECKING:
+    from schema.types.project import SignUp, SignUpFilter
+    from schema.types.record import (
+        Certificate,
+        CertificateFilter,
+        ServiceRecord,
+        ServiceRecordFilter,
+        ServiceRecordOrder,
+    )
+    from schema.types.team import MembershipFilter, TeamMembership
+
+_TEAM = "schema.types.team"
+_PROJECT = "schema.types.project"
+_RECORD = "schema.types.record"
+
+
+@strawberry.input(description="Filter for volunteers (志愿者筛选)")
+class VolunteerFilter:
+    region: str | None = strawberry.field(default=None, description="Inside this region's subtree (服务区域)")
+    real_name_status: RealNameStatus | None = strawberry.field(default=None, description="实名认证状态")
+    sex: Sex | None = strawberry.field(default=None, description="性别")
+    name_contains: str | None = strawberry.field(default=None, description="Name contains (姓名包含)")
+    volunteer_number: str | None = strawberry.field(default=None, description="志愿者编号")
+    created_at_after: datetime | None = strawberry.field(default=None, description="Registered from (注册起)")
+    created_at_before: datetime | None = strawberry.field(
+        default=None, description="Registered before (注册止)"
+    )
+    birth_date_after: date | None = strawberry.field(
+        default=None, description="Born on or after (出生日期起)"
+    )
+    birth_date_before: date | None = strawberry.field(default=None, description="Born before (出生日期止)")
+
+
+@strawberry.enum(description="Volunteer sort keys (志愿者排序字段)")
+class VolunteerOrderField(Enum):
+    CREATED_AT = "created_at"
+    NAME = "name"
+    VOLUNTEER_NUMBER = "volunteer_number"
+    BIRTH_DATE = "birth_date"
+
+
+@strawberry.input(description="Volunteer ordering (志愿者排序)")
+class VolunteerOrder:
+    field: VolunteerOrderField
+    direction: OrderDirection = OrderDirection.ASC
+
+
+@strawberry.type(description="Registered volunteer (志愿者)")
+class Volunteer(relay.Node):
+    id: relay.NodeID[int]
+    volunteer_number: str = strawberry.field(description="Public volunteer number (志愿者编号)")
+    name: str = strawberry.field(description="Real name (姓名)")
+    id_type: IdType = strawberry.field(description="Identity document type (证件类型)")
+    birth_date: date | None = strawberry.field(description="Date of birth (出生日期)")
+    sex: Sex = strawberry.field(description="Sex (性别)")
+    real_name_status: RealNameStatus = strawberry.field(description="Real-name status (实名认证状态)")
+    skills: list[str] = strawberry.field(description="Skills (技能特长)")
+    availability: str = strawberry.field(description="When the volunteer can serve (可服务时间)")
+    invite_consent: InviteConsent = strawberry.field(description="Team invitation setting (邀请设置)")
+    guardian_name: str | None = strawberry.field(description="Guardian of a minor (监护人姓名)")
+    no_show_count: int = strawberry.field(description="Times signed up but absent (爽约次数)")
+    created_at: datetime = strawberry.field(description="Registered at (注册时间)")
+    row: strawberry.Private[VolunteerRow]
+
+    def owner_volunteer_id(self) -> int | None:
+        return self.row.id
+
+    def owner_region_code(self) -> str | None:
+        return self.row.region_code
+
+    @strawberry.field(
+        description="ID number, masked unless yours or revealable (证件号码)",
+        extensions=[sensitive(SensitiveKind.ID_NUMBER)],
+    )
+    def id_number(self, info: Info) -> str:
+        return info.context.services.cipher.decrypt(self.row.id_number_enc, "volunteer.id_number")
+
+    @strawberry.field(
+        description="Mobile phone, masked unless yours or revealable (手机号码)",
+        extensions=[sensitive(SensitiveKind.PHONE)],
+    )
+    def phone(self, info: Info) -> str | None:
+        if self.row.phone_enc is None:
+            return None
+        return info.context.services.cipher.decrypt(self.row.phone_enc, "volunteer.phone")
+
+    @strawberry.field(description="Service region (服务区域)")
+    async def region(self, info: Info) -> Region | None:
+        return await region_by_code(info, self.row.region_code)
+
+    @strawberry.field(description="Residence region (居住区域)")
+    async def residence_region(self, info: Info) -> Region | None:
+        return await region_by_code(info, self.row.residence_region_code)
+
+    @strawberry.field(description="Team memberships (队伍成员关系)")
+    async def memberships(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: Annotated[MembershipFilter, strawberry.lazy(_TEAM)] | None = None,
+    ) -> Connection[Annotated[TeamMembership, strawberry.lazy(_TEAM)]]:
+        from schema.types.team import TeamMembership
+
+        return await children(
+            info, TeamMembership, MembershipRow, "volunteer_id", self.id, first, after, filter
+        )
+
+    @strawberry.field(description="Sign-ups (报名记录)")
+    async def sign_ups(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: Annotated[SignUpFilter, strawberry.lazy(_PROJECT)] | None = None,
+    ) -> Connection[Annotated[SignUp, strawberry.lazy(_PROJECT)]]:
+        from schema.types.project import SignUp
+
+        return await children(info, SignUp, SignUpRow, "volunteer_id", self.id, first, after, filter)
+
+    @strawberry.field(description="Service records (志愿服务记录)")
+    async def service_records(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: Annotated[ServiceRecordFilter, strawberry.lazy(_RECORD)] | None = None,
+        order_by: list[Annotated[ServiceRecordOrder, strawberry.lazy(_RECORD)]] | None = None,
+    ) -> Connection[Annotated[ServiceRecord, strawberry.lazy(_RECORD)]]:
+        from schema.types.record import ServiceRecord
+
+        return await children(
+            info, ServiceRecord, ServiceRecordRow, "volunteer_id", self.id, first, after, filter, order_by
+        )
+
+    @strawberry.field(description="Certificates (志愿服务记录证明)")
+    async def certificates(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: Annotated[CertificateFilter, strawberry.lazy(_RECORD)] | None = None,
+    ) -> Connection[Annotated[Certificate, strawberry.lazy(_RECORD)]]:
+        from schema.types.record import Certificate
+
+        return await children(
+            info, Certificate, CertificateRow, "volunteer_id", self.id, first, after, filter
+        )

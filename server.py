@@ -1,0 +1,155 @@
+"""The ASGI app: ``create_app()`` builds it; ``python server.py`` serves it with uvicorn.
+
+Start-up applies the alembic migrations, then builds the long-lived services (engine, cipher, hasher, token
+keys, throttle). Each request: authentication middleware → viewer → GraphQL view → per-request context.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from auth.backend import BearerAuth, ViewerUser, on_auth_error
+from auth.passwords import Passwords
+from auth.throttle import MemoryLoginThrottle
+from auth.tokens import TokenService
+from auth.viewer import ANONYMOUS
+from loaders import DataLoaders
+from models.db import make_engine, make_session_factory
+from models.migrate import upgrade
+from models.pii import PiiCipher
+from schema import schema
+from schema.context import Context, Services
+from schema.messages import locale_from
+from settings import Settings, get_settings
+
+log = logging.getLogger("zhiyuan")
+
+
+class GraphQLView(GraphQL[Context, None]):
+    def __init__(self, services: Services, **kwargs: Any) -> None:
+        super().__init__(schema, **kwargs)
+        self.services = services
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+        assert isinstance(request, Request) and isinstance(response, Response)
+        user = request.scope.get("user")
+        viewer = user.viewer if isinstance(user, ViewerUser) else ANONYMOUS
+        return Context(
+            request=request,
+            response=response,
+            viewer=viewer,
+            services=self.services,
+            loaders=DataLoaders(self.services.sessions, viewer),
+            locale=locale_from(request.headers.get("accept-language")),
+            request_id=request.headers.get("x-request-id") or uuid.uuid4().hex,
+        )
+
+
+class _Asgi:
+    """Marks a coroutine as a raw ASGI endpoint for Starlette's Route (the view exists only after start-up)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+
+
+def build_services(settings: Settings, sessions: Any) -> Services:
+    return Services(
+        settings=settings,
+        sessions=sessions,
+        cipher=PiiCipher(settings.pii_key),
+        passwords=Passwords(settings.argon2_time_cost, settings.argon2_memory_cost),
+        tokens=TokenService(settings.jwt_keys, settings.jwt_active_kid, settings.access_token_ttl),
+        throttle=MemoryLoginThrottle(
+            settings.login_max_failures, settings.login_lockout_seconds, settings.login_ip_max_failures
+        ),
+    )
+
+
+def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Starlette:
+    settings = settings or get_settings()
+    if settings.is_production and settings.uses_dev_keys:
+        raise RuntimeError(
+            "refusing to run in production with development keys: set ZHIYUAN_PII_KEY and ZHIYUAN_JWT_KEY"
+        )
+    state: dict[str, Any] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if migrate:
+            await asyncio.to_thread(upgrade, settings.database_url)
+        engine = make_engine(settings.database_url)
+        services = build_services(settings, make_session_factory(engine))
+        state["services"] = services
+        state["view"] = GraphQLView(services, graphql_ide="graphiql" if settings.serve_graphiql else None)
+        app.state.engine = engine
+        app.state.services = services
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    async def graphql(scope: Scope, receive: Receive, send: Send) -> None:
+        await state["view"](scope, receive, send)
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        try:
+            async with request.app.state.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception:
+            log.exception("readiness check failed")
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    services_tokens = TokenService(settings.jwt_keys, settings.jwt_active_kid, settings.access_token_ttl)
+    return Starlette(
+        routes=[
+            Route("/graphql", _Asgi(graphql), methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        middleware=[
+            Middleware(AuthenticationMiddleware, backend=BearerAuth(services_tokens), on_error=on_auth_error)
+        ],
+        lifespan=lifespan,
+    )
+
+
+def main() -> None:
+    import uvicorn
+
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    port = int(os.environ.get("PORT", "8000"))
+    host = os.environ.get("HOST", "127.0.0.1")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+"""Settings from the environment, read once at start-up.
+
+Every knob the operators turn lives here; nothing else reads ``os.environ``. Development keys are generated
+into the git-ignored ``var/keys`` folder on first run, with a warning; production refuses them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+log = logging.getLogger("zhiyuan.settings")
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, str(default)))
+
+
+def _dev_secret(var_dir: Path, name: str, nbytes: int = 32) -> bytes:
+    """A random secret kept in var/keys/<name>; made on first use with a warning."""
+    path = var_dir / "keys" / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(nbytes))
+        path.chmod(0o600)
+        log.warning("generated a development key at %s: never use it in production", path)
+    return bytes.fromhex(path.read_text().strip())
+
+
+def _secret(name: str, var_dir: Path) -> tuple[bytes, bool]:
+    """A hex secret from NAME, or NAME_FILE, or a generated development key (second item True)."""
+    value = os.environ.get(name)
+    file = os.environ.get(f"{name}_FILE")
+    if value:
+        return bytes.fromhex(value.strip()), False
+    if file:
+        return bytes.fromhex(Path(file).read_text().strip()), False
+    return _dev_secret(var_dir, name.lower()), True
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: str
+    database_url: str
+    var_dir: Path
+    pii_key: bytes
+    """AES-256-GCM key for ID numbers and phones (and the HMAC blind-index key derives from it)."""
+    jwt_keys: dict[str, bytes]
+    """Signing keys by ``kid``; the first is used to sign, all verify (rotation)."""
+    jwt_active_kid: str
+    access_token_ttl: int = 900
+    refresh_token_ttl: int = 30 * 24 * 3600
+    argon2_time_cost: int = 3
+    argon2_memory_cost: int = 65536
+    login_max_failures: int = 5
+    login_lockout_seconds: int = 900
+    login_ip_max_failures: int = 50
+    max_page_size: int = 100
+    serve_graphiql: bool = True
+    uses_dev_keys: bool = False
+    log_level: str = "INFO"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+
+def load_settings() -> Settings:
+    var_dir = Path(_env("ZHIYUAN_VAR_DIR", str(ROOT / "var")))
+    default_db = f"sqlite+aiosqlite:///{var_dir / 'zhiyuan.db'}"
+    pii_key, dev_pii = _secret("ZHIYUAN_PII_KEY", var_dir)
+    jwt_key, dev_jwt = _secret("ZHIYUAN_JWT_KEY", var_dir)
+    kid = _env("ZHIYUAN_JWT_KID", "k1")
+    keys = {kid: jwt_key}
+    old = os.environ.get("ZHIYUAN_JWT_OLD_KEYS", "")  # "kid:hex,kid:hex" still accepted for verification
+    for item in filter(None, old.split(",")):
+        old_kid, _, hexkey = item.partition(":")
+        keys[old_kid] = bytes.fromhex(hexkey)
+    environment = _env("ZHIYUAN_ENV", "development")
+    testing = environment == "test"
+    return Settings(
+        environment=environment,
+        database_url=_env("DATABASE_URL", default_db),
+        var_dir=var_dir,
+        pii_key=pii_key,
+        jwt_keys=keys,
+        jwt_active_kid=kid,
+        access_token_ttl=_env_int("ZHIYUAN_ACCESS_TTL", 900),
+        refresh_token_ttl=_env_int("ZHIYUAN_REFRESH_TTL", 30 * 24 * 3600),
+        argon2_time_cost=1 if testing else _env_int("ZHIYUAN_ARGON2_TIME", 3),
+        argon2_memory_cost=1024 if testing else _env_int("ZHIYUAN_ARGON2_MEMORY", 65536),
+        login_max_failures=_env_int("ZHIYUAN_LOGIN_MAX_FAILURES", 5),
+        login_lockout_seconds=_env_int("ZHIYUAN_LOGIN_LOCKOUT", 900),
+        login_ip_max_failures=_env_int("ZHIYUAN_LOGIN_IP_MAX_FAILURES", 50),
+        serve_graphiql=_env("ZHIYUAN_GRAPHIQL", "0" if environment == "production" else "1") == "1",
+        uses_dev_keys=dev_pii or dev_jwt,
+        log_level=_env("LOG_LEVEL", "INFO"),
+    )
+
+
+@cache
+def get_settings() -> Settings:
+    return load_settings()
