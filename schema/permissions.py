@@ -121,7 +121,7 @@ class Sensitive(FieldExtension):
         info.context.audit.append(
             {
                 "action": "REVEAL_" + self.kind.value,
-                "subject_type": info.parent_type.name,
+                "subject_type": type(source).__name__,
                 "subject_id": owner,
                 "region_code": source.owner_region_code(),
                 "detail": {"field": info.field_name},
