@@ -25,6 +25,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, process_result
+from strawberry.types import ExecutionResult
 
 from auth.backend import BearerAuth, ViewerUser, on_auth_error
 from auth.passwords import Passwords
@@ -37,6 +39,7 @@ from models.migrate import upgrade
 from models.pii import PiiCipher
 from schema import schema
 from schema.context import Context, Services
+from schema.errors import classify
 from schema.messages import locale_from
 from settings import Settings, get_settings
 
@@ -50,6 +53,15 @@ class GraphQLView(GraphQL[Context, None]):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        """Errors raised before execution (parsing) bypass the schema extensions: code them here too."""
+        if result.errors:
+            locale = locale_from(request.headers.get("accept-language"))
+            result.errors = [
+                e if (e.extensions or {}).get("code") else classify(e, locale) for e in result.errors
+            ]
+        return process_result(result)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         assert isinstance(request, Request) and isinstance(response, Response)

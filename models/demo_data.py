@@ -1,20 +1,24 @@
-"""Deterministic demo data: volunteers, teams, projects, sign-ups, attendance, records, certificates, accounts.
+"""Deterministic demo data: volunteers, teams, projects, sign-ups, attendance, records, certificates.
 
-``generate_demo`` fills an empty database (the ``region`` table loaded, no volunteers) with a realistic,
-internally consistent data set in a few counties of 山东, 浙江, 北京, 广东 and 四川, always including 历下区
-(370102, 济南) and 西湖区 (330106, 杭州) where the demo accounts of ``DEMO_ACCOUNTS`` look.
+``generate_demo`` fills a database whose ``region`` table is loaded and which has no volunteers yet with a
+realistic, internally consistent data set in a few counties of 山东, 浙江, 北京, 广东 and 四川, always
+including 历下区 (370102, 济南) and 西湖区 (330106, 杭州), where the accounts of ``DEMO_ACCOUNTS`` look.
 
 How it stays fast and bounded at a million volunteers:
 
 * ids are assigned in Python (from ``max(id) + 1`` of each table), so children reference parents without
-  round trips, and rows go in with SQLAlchemy Core ``executemany`` in slices of ``CHUNK_ROWS``;
-* teams, projects and posts (about 1 team per 40 volunteers) are kept in memory; volunteers and everything
-  below them are generated and written ``VOLUNTEER_CHUNK`` volunteers at a time, one transaction per chunk,
-  and then dropped (only a set of issued ID-number prefixes is kept, to keep them unique);
+  round trips; rows go in with SQLAlchemy Core ``executemany`` in slices of ``CHUNK_ROWS``;
+* teams, projects and posts (about one team per 40 volunteers) stay in memory; volunteers and everything
+  below them are generated and written ``VOLUNTEER_CHUNK`` volunteers at a time, one transaction per
+  chunk, and then dropped (only the issued ID-number prefixes are kept, as ints, to keep them unique);
 * on PostgreSQL the id sequences are moved past the inserted ids at the end.
 
-Determinism: one ``random.Random(seed)`` drives every choice and every timestamp is derived from the fixed
-``DEMO_TODAY``; the same seed gives the same rows. The only exception is the PII ciphertext, because
+Consistency: rows below a team copy its ``team_id`` and ``region_code`` (and the project's id); one
+volunteer's service records fall on distinct days, so they never overlap; accepted sign-ups respect the
+post quotas (later ones are waitlisted); ID numbers carry the area code of the volunteer's county.
+
+Determinism: one ``random.Random(seed)`` drives every choice and all timestamps derive from fixed dates
+(``DEMO_TODAY``), so the same seed gives the same rows. The one exception is PII ciphertext:
 ``PiiCipher.encrypt`` draws a random nonce by design (the blind indexes are deterministic).
 """
 
@@ -62,42 +66,35 @@ from models.identifiers import make_credit_code, make_resident_id, make_voluntee
 from models.pii import PiiCipher
 
 Row = dict[str, Any]
+Buffers = dict[str, list[Row]]
 
 DEMO_PASSWORD = "Demo@2026zy"
 DEMO_TODAY = date(2026, 11, 1)
-"""The generator's "today": records lie before it, later projects are still open."""
+"""The generator's "today": service records lie before it; projects ending later are still open."""
 CHUNK_ROWS = 5000
 VOLUNTEER_CHUNK = 2500
 INSERT_ORDER = (
-    "account",
-    "team",
-    "role_grant",
-    "project",
-    "post",
-    "sign_in_point",
-    "volunteer",
-    "team_membership",
-    "sign_up",
-    "attendance",
-    "service_record",
-    "certificate",
+    *("account", "team", "role_grant", "project", "post", "sign_in_point"),
+    *("volunteer", "team_membership", "sign_up", "attendance", "service_record", "certificate"),
 )
+"""Parents before children."""
 PROVINCE_WEIGHTS = {"37": 3.0, "33": 2.0, "44": 2.0, "51": 2.0, "11": 1.5}
 PROVINCE_CENTRES = {
     "37": (36.67, 117.02),
     "33": (30.27, 120.15),
-    "11": (39.90, 116.40),
     "44": (23.13, 113.26),
     "51": (30.66, 104.07),
+    "11": (39.90, 116.40),
 }
-PROVINCE_PHONE_AREAS = {"37": "0531", "33": "0571", "11": "010", "44": "020", "51": "028"}
-REQUIRED_REGIONS = {"370000000000": 1, "370100000000": 2, "370102000000": 3, "330106000000": 3}
+PROVINCE_PHONE_AREAS = {"37": "0531", "33": "0571", "44": "020", "51": "028", "11": "010"}
 LIXIA, XIHU = "370102000000", "330106000000"
+REQUIRED_REGIONS = {"370000000000": 1, "370100000000": 2, LIXIA: 3, XIHU: 3}
+"""Codes (with their level) that the demo accounts are granted on; they must be current ``region`` rows."""
 
 
 @dataclass(frozen=True)
 class DemoAccount:
-    """A sign-in account created by the generator; all share ``DEMO_PASSWORD``."""
+    """A sign-in account made by the generator, with the role grant it gets (if any)."""
 
     username: str
     password: str
@@ -108,62 +105,78 @@ class DemoAccount:
     legacy: bool = False
 
 
-_ADMIN = Role.REGION_ADMIN
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+_REGION = Role.REGION_ADMIN
 DEMO_ACCOUNTS: list[DemoAccount] = [
     DemoAccount("demo_ministry", DEMO_PASSWORD, "民政部: MINISTRY_ADMIN, nationwide", Role.MINISTRY_ADMIN),
     DemoAccount(
-        "demo_shandong", DEMO_PASSWORD, "山东省: REGION_ADMIN, can reveal PII", _ADMIN, "370000000000", True
+        "demo_shandong", DEMO_PASSWORD, "山东省: REGION_ADMIN, may reveal PII", _REGION, "370000000000", True
     ),
-    DemoAccount("demo_jinan", DEMO_PASSWORD, "济南市: REGION_ADMIN", _ADMIN, "370100000000"),
-    DemoAccount("demo_lixia", DEMO_PASSWORD, "历下区: REGION_ADMIN", _ADMIN, LIXIA),
-    DemoAccount("demo_xihu", DEMO_PASSWORD, "西湖区: REGION_ADMIN", _ADMIN, XIHU),
+    DemoAccount("demo_jinan", DEMO_PASSWORD, "济南市: REGION_ADMIN", _REGION, "370100000000"),
+    DemoAccount("demo_lixia", DEMO_PASSWORD, "历下区: REGION_ADMIN", _REGION, LIXIA),
+    DemoAccount("demo_xihu", DEMO_PASSWORD, "西湖区: REGION_ADMIN", _REGION, XIHU),
     DemoAccount(
         "demo_team", DEMO_PASSWORD, "队伍管理员: TEAM_ADMIN of the first 历下区 team", Role.TEAM_ADMIN
     ),
     DemoAccount("demo_volunteer", DEMO_PASSWORD, "志愿者: a 历下区 volunteer with records, a certificate"),
     DemoAccount("mz_legacy01", DEMO_PASSWORD, "迁移账号: legacy md5 hash, a 西湖区 volunteer", legacy=True),
 ]
+"""All share ``DEMO_PASSWORD``; ``mz_legacy01`` keeps an old-system ``legacy$md5$<salt>$<hex>`` hash."""
 
-_SURNAMES = ["王725", "李719", "张683", "刘538", "陈453", "杨308", "黄223", "赵217", "吴205", "周193", "徐170", "孙160", "马150", "朱140", "胡130", "郭120", "何110", "高105", "林100", "罗90", "郑85", "梁80", "谢75", "宋70", "唐65", "许60", "韩60", "冯55", "邓55", "曹50", "彭50", "曾48", "肖46", "田44", "董42", "袁40", "潘38", "于38", "蒋37", "蔡36", "余35", "杜34", "叶33", "程32", "苏31", "魏30", "吕30", "丁29", "任28", "沈27", "姚26", "卢26", "姜25", "崔25", "钟24", "谭23", "陆22", "汪21", "范20", "金20", "石20", "廖19", "贾19", "夏18", "韦18", "付17", "方17", "白16", "邹16", "孟15", "熊15", "秦14", "邱14", "江14", "尹13", "薛13", "闫12", "段12", "雷12", "侯11", "龙11", "史11", "陶10", "黎10", "贺10", "顾9", "毛9", "郝9", "龚8", "邵8", "万8", "钱8", "严7", "覃7", "武7", "戴7", "莫6", "孔6", "向6", "汤6", "欧阳3", "司马1", "诸葛1", "上官1"]
+_SURNAMES = _words("""
+    王725 李719 张683 刘538 陈453 杨308 黄223 赵217 吴205 周193 徐170 孙160 马150 朱140 胡130 郭120
+    何110 高105 林100 罗90 郑85 梁80 谢75 宋70 唐65 许60 韩60 冯55 邓55 曹50 彭50 曾48 肖46 田44
+    董42 袁40 潘38 于38 蒋37 蔡36 余35 杜34 叶33 程32 苏31 魏30 吕30 丁29 任28 沈27 姚26 卢26 姜25
+    崔25 钟24 谭23 陆22 汪21 范20 金20 石20 廖19 贾19 夏18 韦18 付17 方17 白16 邹16 孟15 熊15 秦14
+    邱14 江14 尹13 薛13 闫12 段12 雷12 侯11 龙11 史11 陶10 黎10 贺10 顾9 毛9 郝9 龚8 邵8 万8 钱8
+    严7 覃7 武7 戴7 莫6 孔6 向6 汤6 欧阳3 司马1 诸葛1 上官1
+""")  # surname and weight (per mille, roughly the national frequency)
 SURNAMES = [entry.rstrip("0123456789") for entry in _SURNAMES]
-SURNAME_CUM_WEIGHTS = list(
+SURNAME_CUM = list(
     accumulate(int(entry[len(name) :]) for entry, name in zip(_SURNAMES, SURNAMES, strict=True))
 )
-AGE_BANDS = [(8, 13), (14, 17), (18, 25), (26, 35), (36, 45), (46, 60), (61, 80)]
-AGE_CUM_WEIGHTS = list(accumulate([1.5, 3.5, 20, 22, 18, 22, 13]))
 GIVEN = {
     Sex.MALE: "伟强磊军洋勇杰涛明超刚平辉鹏华飞鑫波斌宇浩凯健俊帆帅旭宁龙林建国文志海东博晨阳轩睿泽宸诺航",
     Sex.FEMALE: "芳娜敏静丽艳娟霞秀英玲桂兰婷雪慧琳颖倩洁琴云欣怡梦佳萱雨涵诗悦晓月思彤瑶蕾薇璐莉梅红燕晶嘉",
 }
-RARE_CHARS = "堃喆犇淼昇甯䶮𠮷玥珺祎翀赟垚燊龑"  # 䶮 is CJK extension A, 𠮷 extension B (outside the BMP)
+# 䶮 is in CJK extension A, 𠮷 in extension B (beyond the BMP): names must survive both
+RARE_CHARS = "堃喆犇淼昇甯䶮𠮷玥珺祎翀赟垚燊龑"
 MINORITY_GIVEN = {
-    Sex.MALE: ["艾力", "买买提", "阿不都", "努尔", "吐尔逊", "艾尔肯", "阿力木"],
-    Sex.FEMALE: ["阿依古丽", "迪丽娜尔", "古丽巴哈尔", "帕提古丽", "热娜", "米热古丽"],
+    Sex.MALE: _words("艾力 买买提 阿不都 努尔 吐尔逊 艾尔肯 阿力木"),
+    Sex.FEMALE: _words("阿依古丽 迪丽娜尔 古丽巴哈尔 帕提古丽 热娜 米热古丽"),
 }
-MINORITY_FATHER = ["买买提", "热合曼", "阿不都拉", "吐尔逊", "艾则孜", "伊力", "司马义", "克里木"]
-SKILLS = ["急救", "心理疏导", "法律咨询", "文艺演出", "摄影摄像", "外语翻译", "手语", "计算机", "驾驶", "医疗护理", "课业辅导", "应急救援", "环保宣传", "活动策划", "体育指导", "书法绘画", "老年照护", "助残服务", "垃圾分类指导", "普通话讲解"]
-AVAILABILITY = ["周末全天", "工作日晚上", "节假日", "周六上午", "周日下午", "寒暑假", "随时", "每月一次"]
-TEAM_WORDS = ["阳光", "红烛", "春风", "爱心", "青年", "暖阳", "同心", "雷锋", "蒲公英", "向日葵", "银发", "邻里", "彩虹", "启明星", "绿色家园", "守望", "知行", "心连心", "泉城", "西子"]
-LEGAL_SUFFIXES = ["志愿者协会", "志愿服务中心", "公益服务社", "志愿服务联合会"]
-GROUP_SUFFIXES = ["志愿服务队", "志愿服务小分队", "志愿者服务站"]
+MINORITY_FATHER = _words("买买提 热合曼 阿不都拉 吐尔逊 艾则孜 伊力 司马义 克里木")
+AGE_BANDS = [(8, 13), (14, 17), (18, 25), (26, 35), (36, 45), (46, 60), (61, 80)]
+AGE_CUM = list(accumulate([1.5, 3.5, 20, 22, 18, 22, 13]))
+SKILLS = _words("""急救 心理疏导 法律咨询 文艺演出 摄影摄像 外语翻译 手语 计算机 驾驶 医疗护理 课业辅导 应急救援
+    环保宣传 活动策划 体育指导 书法绘画 老年照护 助残服务 垃圾分类指导 普通话讲解""")
+AVAILABILITY = _words("周末全天 工作日晚上 节假日 周六上午 周日下午 寒暑假 随时 每月一次")
+TEAM_WORDS = _words("""阳光 红烛 春风 爱心 青年 暖阳 同心 雷锋 蒲公英 向日葵 银发 邻里 彩虹 启明星 绿色家园 守望
+    知行 心连心 泉城 西子""")
+LEGAL_SUFFIXES = _words("志愿者协会 志愿服务中心 公益服务社 志愿服务联合会")
+GROUP_SUFFIXES = _words("志愿服务队 志愿服务小分队 志愿者服务站")
 PROJECTS: dict[ProjectCategory, list[str]] = {
-    ProjectCategory.COMMUNITY: ["邻里守望社区关爱行动", "社区文明劝导", "楼道清洁日", "便民服务站值守"],
-    ProjectCategory.POVERTY_RELIEF: ["乡村振兴助农直播", "困难家庭结对帮扶", "爱心助农集市"],
-    ProjectCategory.EDUCATION: ["周末课业辅导", "留守儿童陪伴成长", "图书馆阅读推广"],
-    ProjectCategory.HEALTH: ["无偿献血宣传", "社区义诊", "急救知识普及"],
-    ProjectCategory.ENVIRONMENT: ["河湖巡护", "垃圾分类宣传", "植树护绿"],
-    ProjectCategory.EMERGENCY: ["防汛应急值守", "森林防火宣传", "应急救护培训"],
-    ProjectCategory.CULTURE: ["文化馆讲解服务", "非遗展演", "社区文艺汇演"],
-    ProjectCategory.SPORTS: ["全民健身指导", "社区运动会", "青少年足球赛服务"],
-    ProjectCategory.LEGAL_AID: ["法律咨询进社区", "反诈宣传", "普法宣传周"],
-    ProjectCategory.SCIENCE: ["科技馆讲解", "科普进校园", "青少年科创营"],
-    ProjectCategory.ELDERLY_DISABLED: ["敬老院陪伴", "助残送温暖", "银龄智能手机教学"],
-    ProjectCategory.LARGE_EVENT: ["博览会志愿服务", "城市马拉松赛会保障", "城市志愿服务站"],
-    ProjectCategory.OTHER: ["交通文明引导", "节日慰问", "文明旅游劝导"],
+    ProjectCategory.COMMUNITY: _words("邻里守望社区关爱行动 社区文明劝导 楼道清洁日 便民服务站值守"),
+    ProjectCategory.POVERTY_RELIEF: _words("乡村振兴助农直播 困难家庭结对帮扶 爱心助农集市"),
+    ProjectCategory.EDUCATION: _words("周末课业辅导 留守儿童陪伴成长 图书馆阅读推广"),
+    ProjectCategory.HEALTH: _words("无偿献血宣传 社区义诊 急救知识普及"),
+    ProjectCategory.ENVIRONMENT: _words("河湖巡护 垃圾分类宣传 植树护绿"),
+    ProjectCategory.EMERGENCY: _words("防汛应急值守 森林防火宣传 应急救护培训"),
+    ProjectCategory.CULTURE: _words("文化馆讲解服务 非遗展演 社区文艺汇演"),
+    ProjectCategory.SPORTS: _words("全民健身指导 社区运动会 青少年足球赛服务"),
+    ProjectCategory.LEGAL_AID: _words("法律咨询进社区 反诈宣传 普法宣传周"),
+    ProjectCategory.SCIENCE: _words("科技馆讲解 科普进校园 青少年科创营"),
+    ProjectCategory.ELDERLY_DISABLED: _words("敬老院陪伴 助残送温暖 银龄智能手机教学"),
+    ProjectCategory.LARGE_EVENT: _words("博览会志愿服务 城市马拉松赛会保障 城市志愿服务站"),
+    ProjectCategory.OTHER: _words("交通文明引导 节日慰问 文明旅游劝导"),
 }
-POST_NAMES = ["现场引导", "秩序维护", "物资发放", "信息登记", "后勤保障", "宣传讲解", "医疗保障", "摄影记录"]
-TARGETS = ["社区居民", "老年人", "青少年", "残障人士", "困难家庭", "游客", "参赛选手", "全体市民"]
-ROADS = ["人民路", "解放路", "建设路", "和平路", "文化路", "中山路", "胜利街", "青年路"]
+CATEGORIES = list(PROJECTS)
+POST_NAMES = _words("现场引导 秩序维护 物资发放 信息登记 后勤保障 宣传讲解 医疗保障 摄影记录")
+TARGETS = _words("社区居民 老年人 青少年 残障人士 困难家庭 游客 参赛选手 全体市民")
+ROADS = _words("人民路 解放路 建设路 和平路 文化路 中山路 胜利街 青年路")
 GUARANTEES = ["提供饮用水和午餐", "提供志愿者保险及交通补贴", "提供服装和防暑用品", ""]
 CODE_CHARS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
@@ -176,8 +189,7 @@ class _County:
     prefecture: str
     townships: list[tuple[str, str]]
     weight: float
-    lat: float
-    lng: float
+    centre: tuple[float, float]
     teams: list[_Team] = field(default_factory=list)
     joinable: list[_Team] = field(default_factory=list)
     public_projects: list[_Project] = field(default_factory=list)
@@ -192,6 +204,7 @@ class _Team:
     contact: str
     legal: bool
     joinable: bool
+    """Approved and active: volunteers may join, its projects may be open."""
     open_projects: list[_Project] = field(default_factory=list)
 
 
@@ -211,24 +224,24 @@ class _Project:
     category: str
     starts_at: datetime
     ends_at: datetime
-    min_age: int | None
-    max_age: int | None
-    requires_approval: bool
+    min_age: int
+    max_age: int
     requires_attendance: bool
     point: tuple[float, float]
-    posts: list[_Post]
+    posts: list[_Post] = field(default_factory=list)
 
 
 def _at(day: date, hour: int = 0, minute: int = 0) -> datetime:
+    """A UTC instant; local time (UTC+8) is eight hours ahead."""
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)
 
 
-def _tables() -> dict[str, Table]:
-    return {name: SQLModel.metadata.tables[name] for name in (*INSERT_ORDER, "region")}
+def _hours(minutes: int) -> Decimal:
+    return (Decimal(minutes) / 60).quantize(Decimal("0.01"))
 
 
 class _Generator:
-    """Holds the random stream, the id counters and the in-memory organisations of one run."""
+    """The random stream, id counters and in-memory organisations of one run."""
 
     def __init__(
         self,
@@ -241,11 +254,17 @@ class _Generator:
         self.sessions, self.cipher, self.password_hash = sessions, cipher, password_hash
         self.volunteers = volunteers
         self.rng = random.Random(seed)
-        self.tables = _tables()
+        self.tables: dict[str, Table] = {
+            name: SQLModel.metadata.tables[name] for name in (*INSERT_ORDER, "region")
+        }
+        self.blank: dict[str, Row] = {
+            name: {column.key: None for column in table.columns if column.nullable}
+            for name, table in self.tables.items()
+        }
         self.next_id: dict[str, int] = {}
         self.counts: dict[str, int] = dict.fromkeys(INSERT_ORDER, 0)
         self.counties: list[_County] = []
-        self.cum_weights: list[float] = []
+        self.county_cum: list[float] = []
         self.teams: list[_Team] = []
         self.province_joinable: dict[str, list[_Team]] = defaultdict(list)
         self.account_ids: dict[str, int] = {}
@@ -253,45 +272,48 @@ class _Generator:
         self.county_seq: dict[str, int] = defaultdict(int)
         self.credit_codes: set[str] = set()
         self.certificate_seq = 0
-        self.static: dict[str, list[Row]] = defaultdict(list)
+        self.static: Buffers = defaultdict(list)
 
     def new_id(self, table: str) -> int:
         value = self.next_id[table]
         self.next_id[table] = value + 1
         return value
 
-    # --- preparation ------------------------------------------------------------------------------------
+    def add(self, buffers: Buffers, table: str, **values: Any) -> Row:
+        """Append a row; nullable columns not given are None, so every row of a table has the same keys."""
+        row = {**self.blank[table], **values}
+        buffers[table].append(row)
+        return row
+
+    # --- preparation ----------------------------------------------------------------------------------
 
     async def prepare(self) -> None:
+        tables = self.tables
         async with self.sessions() as session:
-            volunteer = self.tables["volunteer"]
-            if (await session.execute(select(volunteer.c.id).limit(1))).first() is not None:
-                raise RuntimeError(
-                    "volunteers already exist: demo data is only loaded into an empty database"
-                )
-            account = self.tables["account"]
-            names = [a.username for a in DEMO_ACCOUNTS]
+            if (await session.execute(select(tables["volunteer"].c.id).limit(1))).first() is not None:
+                raise RuntimeError("volunteers already exist: demo data only goes into an empty database")
+            account = tables["account"]
+            names = [demo.username for demo in DEMO_ACCOUNTS]
             taken = await session.execute(select(account.c.username).where(account.c.username.in_(names)))
             if clash := sorted(taken.scalars()):
                 raise RuntimeError(f"demo accounts already exist: {', '.join(clash)}")
             for name in INSERT_ORDER:
-                table = self.tables[name]
-                top = (await session.execute(select(func.max(table.c.id)))).scalar_one()
+                top = (await session.execute(select(func.max(tables[name].c.id)))).scalar_one()
                 self.next_id[name] = int(top or 0) + 1
-            region = self.tables["region"]
-            bounds = [region.c.code.between(f"{p}0000000000", f"{p}9999999999") for p in PROVINCE_WEIGHTS]
+            region = tables["region"]
+            ranges = [region.c.code.between(f"{p}0000000000", f"{p}9999999999") for p in PROVINCE_WEIGHTS]
             query = select(region.c.code, region.c.name, region.c.level, region.c.parent_code)
-            rows = (await session.execute(query.where(region.c.retired_year.is_(None), or_(*bounds)))).all()
-        self.build_counties([(str(c), str(n), int(lv), p) for c, n, lv, p in rows])
-        self.account_ids = {a.username: self.new_id("account") for a in DEMO_ACCOUNTS}
+            rows = (await session.execute(query.where(region.c.retired_year.is_(None), or_(*ranges)))).all()
+        self.pick_counties([(code, name, int(level), parent) for code, name, level, parent in rows])
+        self.account_ids = {demo.username: self.new_id("account") for demo in DEMO_ACCOUNTS}
 
-    def build_counties(self, rows: list[tuple[str, str, int, str | None]]) -> None:
+    def pick_counties(self, rows: list[tuple[str, str, int, str | None]]) -> None:
+        """A few current counties per province (more for more volunteers), 历下区 and 西湖区 first."""
         levels = {code: level for code, _, level, _ in rows}
-        missing = [code for code, level in REQUIRED_REGIONS.items() if levels.get(code) != level]
-        if missing:
+        if missing := [code for code, level in REQUIRED_REGIONS.items() if levels.get(code) != level]:
             raise RuntimeError(
-                f"the region table lacks current codes {', '.join(missing)}: load the regions first "
-                "(models.region_seed.load_regions)"
+                f"the region table lacks the current codes {', '.join(missing)}: "
+                "load the regions first (models.region_seed.load_regions)"
             )
         names = {code: name for code, name, _, _ in rows}
         townships: dict[str, list[tuple[str, str]]] = defaultdict(list)
@@ -304,45 +326,32 @@ class _Generator:
         per_province = max(2, min(12, 2 + self.volunteers // 25_000))
         rng = self.rng
         for province, weight in PROVINCE_WEIGHTS.items():
-            counties = by_province.get(province)
-            if not counties:
-                raise RuntimeError(f"the region table has no current county in province {province}")
+            if not (counties := by_province.get(province)):
+                raise RuntimeError(f"the region table has no current county in province {province}0000")
             featured = [c for c in counties if c[0] in (LIXIA, XIHU)]
-            others = [c for c in counties if c not in featured]
+            others = [c for c in counties if c[0] not in (LIXIA, XIHU)]
             chosen = featured + rng.sample(others, min(len(others), per_province - len(featured)))
-            centre_lat, centre_lng = PROVINCE_CENTRES[province]
+            lat, lng = PROVINCE_CENTRES[province]
             for code, parent in chosen:
-                boost = 3.0 if code in (LIXIA, XIHU) else 1.0
-                self.counties.append(
-                    _County(
-                        code,
-                        names[code],
-                        province,
-                        names.get(parent or "", ""),
-                        townships.get(code, []),
-                        weight / len(chosen) * boost,
-                        round(centre_lat + rng.uniform(-0.6, 0.6), 5),
-                        round(centre_lng + rng.uniform(-0.6, 0.6), 5),
-                    )
-                )
+                share = weight / len(chosen) * (3.0 if code in (LIXIA, XIHU) else 1.0)
+                centre = (round(lat + rng.uniform(-0.6, 0.6), 5), round(lng + rng.uniform(-0.6, 0.6), 5))
+                prefecture = names.get(parent or "", "") if parent != f"{province}0000000000" else ""
+                county = _County(code, names[code], province, prefecture, townships[code], share, centre)
+                self.counties.append(county)
         self.counties.sort(key=lambda c: (c.code != LIXIA, c.code != XIHU))
-        total = 0.0
-        for county in self.counties:
-            total += county.weight
-            self.cum_weights.append(total)
+        self.county_cum = list(accumulate(county.weight for county in self.counties))
 
     def pick_county(self) -> _County:
-        return self.rng.choices(self.counties, cum_weights=self.cum_weights)[0]
+        return self.rng.choices(self.counties, cum_weights=self.county_cum)[0]
 
-    # --- people ---------------------------------------------------------------------------------------------
+    # --- people -----------------------------------------------------------------------------------------
 
     def person_name(self, sex: Sex) -> str:
         rng = self.rng
         if rng.random() < 0.005:
             return f"{rng.choice(MINORITY_GIVEN[sex])}·{rng.choice(MINORITY_FATHER)}"
-        surname = rng.choices(SURNAMES, cum_weights=SURNAME_CUM_WEIGHTS)[0]
-        pool = GIVEN[sex]
-        given = "".join(rng.choice(pool) for _ in range(1 if rng.random() < 0.35 else 2))
+        surname = rng.choices(SURNAMES, cum_weights=SURNAME_CUM)[0]
+        given = "".join(rng.choice(GIVEN[sex]) for _ in range(1 if rng.random() < 0.35 else 2))
         if rng.random() < 0.01:
             given = given[:-1] + rng.choice(RARE_CHARS)
         return surname + given
@@ -355,12 +364,11 @@ class _Generator:
         return low + timedelta(seconds=self.rng.randrange(max(1, int((high - low).total_seconds()))))
 
     def resident_id(self, area6: str, birth: date, sex: Sex) -> str:
-        for attempt in range(1000):
-            number = make_resident_id(
-                area6, birth + timedelta(days=attempt // 20), self.rng.randrange(500), sex
-            )
-            key = int(number[:17])
-            if key not in self.id_keys:
+        """A number not issued before in this run (moving the birth date a day after 20 misses)."""
+        for attempt in range(2000):
+            day = birth + timedelta(days=attempt // 20)
+            number = make_resident_id(area6, day, self.rng.randrange(500), sex)
+            if (key := int(number[:17])) not in self.id_keys:
                 self.id_keys.add(key)
                 return number
         raise RuntimeError(f"no free resident ID number near {area6} {birth}")  # pragma: no cover
@@ -368,63 +376,59 @@ class _Generator:
     # --- organisations ------------------------------------------------------------------------------------
 
     def build_organisations(self) -> None:
-        rng = self.rng
-        n_teams = max(6, len(self.counties), self.volunteers // 40)
+        """Teams (one per county first, so each county has a legal person), then their projects."""
+        n_teams = max(6, len(self.counties) + 2, self.volunteers // 40)
         homes = self.counties + [self.pick_county() for _ in range(n_teams - len(self.counties))]
-        for index, county in enumerate(homes):
-            self.add_team(county, first=not county.teams, featured=index == 0)
+        for county in homes:
+            self.add_team(county)
         for team in self.teams:
-            count = 4 if team is self.teams[0] else rng.choice((1, 2, 3, 3, 4, 5))
-            for number in range(count):
-                self.add_project(team, featured=team is self.teams[0] and number < 2)
+            featured = team is self.teams[0]
+            for number in range(4 if featured else self.rng.choice((1, 2, 3, 3, 4, 5))):
+                self.add_project(team, featured=number if featured and number < 2 else None)
 
-    def add_team(self, county: _County, *, first: bool, featured: bool) -> None:
-        rng = self.rng
-        team_id = self.new_id("team")
-        legal = first or rng.random() < 0.75
-        township = county.townships and not featured and rng.random() < 0.4
-        region_code, place = rng.choice(county.townships) if township else (county.code, county.name)
+    def add_team(self, county: _County) -> None:
+        rng, featured = self.rng, not self.teams
+        first_extra = len(self.teams) == len(self.counties)  # always an unregistered group, for the demo
+        legal = not county.teams or (not first_extra and rng.random() < 0.75)
         verification = rng.choices(list(TeamVerification), weights=(8, 88, 4))[0]
         status = rng.choices(list(TeamStatus), weights=(96, 2, 2))[0]
-        if featured:
+        if featured:  # the demo team: 历下区, approved, active, at county level
             verification, status = TeamVerification.APPROVED, TeamStatus.ACTIVE
+        in_township = county.townships and not featured and rng.random() < 0.4
+        region_code, place = rng.choice(county.townships) if in_township else (county.code, county.name)
         credit_code = None
-        if legal:
-            while credit_code is None or credit_code in self.credit_codes:
-                org9 = "MJ" + "".join(rng.choice("0123456789ABCDEFGH") for _ in range(7))
-                credit_code = make_credit_code("5", rng.choice("1222223"), county.code[:6], org9)
+        while legal and (credit_code is None or credit_code in self.credit_codes):
+            org9 = "MJ" + "".join(rng.choice("0123456789ABCDEFGH") for _ in range(7))
+            credit_code = make_credit_code("5", rng.choice("1222223"), county.code[:6], org9)
+        if credit_code:
             self.credit_codes.add(credit_code)
-        legal_teams = [t for t in county.teams if t.legal]
-        contact_team = None if legal else rng.choice([t for t in legal_teams if t.joinable] or legal_teams)
-        person = self.person_name(rng.choice((Sex.MALE, Sex.FEMALE)))
-        area = PROVINCE_PHONE_AREAS.get(county.province, "010")
-        team = _Team(
-            team_id,
-            county,
-            region_code,
-            person,
-            f"{area}-{rng.randint(6000_0000, 8999_9999)}",
-            legal,
-            verification is TeamVerification.APPROVED and status is TeamStatus.ACTIVE,
-        )
-        suffix = rng.choice(LEGAL_SUFFIXES if legal else GROUP_SUFFIXES)
+        contacts = [t for t in county.teams if t.legal and t.joinable] or [t for t in county.teams if t.legal]
         since = 2012 + rng.randrange(7)
-        self.static["team"].append(
-            {
-                "id": team_id,
-                "name": f"{place}{rng.choice(TEAM_WORDS)}{suffix}",
-                "team_type": (TeamType.LEGAL_PERSON if legal else TeamType.UNREGISTERED_GROUP).value,
-                "credit_code": credit_code,
-                "contact_team_id": contact_team.id if contact_team else None,
-                "region_code": region_code,
-                "verification_status": verification.value,
-                "status": status.value,
-                "person_in_charge": person,
-                "contact_name": self.person_name(Sex.FEMALE),
-                "contact_phone_enc": self.cipher.encrypt(self.phone(), "team.contact_phone"),
-                "description": f"成立于{since}年，主要在{county.name}开展社区服务、扶老助残、文明实践等志愿服务活动。",
-                "created_at": self.moment(_at(date(since, 1, 1)), _at(date(since, 12, 31))),
-            }
+        team = _Team(
+            id=self.new_id("team"),
+            county=county,
+            region_code=region_code,
+            person_in_charge=self.person_name(rng.choice((Sex.MALE, Sex.FEMALE))),
+            contact=f"{PROVINCE_PHONE_AREAS[county.province]}-{rng.randint(6000_0000, 8999_9999)}",
+            legal=legal,
+            joinable=verification is TeamVerification.APPROVED and status is TeamStatus.ACTIVE,
+        )
+        self.add(
+            self.static,
+            "team",
+            id=team.id,
+            name=f"{place}{rng.choice(TEAM_WORDS)}{rng.choice(LEGAL_SUFFIXES if legal else GROUP_SUFFIXES)}",
+            team_type=(TeamType.LEGAL_PERSON if legal else TeamType.UNREGISTERED_GROUP).value,
+            credit_code=credit_code,
+            contact_team_id=None if legal else rng.choice(contacts).id,
+            region_code=region_code,
+            verification_status=verification.value,
+            status=status.value,
+            person_in_charge=team.person_in_charge,
+            contact_name=self.person_name(Sex.FEMALE),
+            contact_phone_enc=self.cipher.encrypt(self.phone(), "team.contact_phone"),
+            description=f"成立于{since}年，在{county.name}开展社区服务、扶老助残、文明实践等志愿服务。",
+            created_at=self.moment(_at(date(since, 1, 1)), _at(date(since, 12, 31))),
         )
         self.teams.append(team)
         county.teams.append(team)
@@ -435,329 +439,257 @@ class _Generator:
     def project_status(self, team: _Team, ends_at: datetime) -> ProjectStatus:
         if not team.joinable:
             return self.rng.choice((ProjectStatus.DRAFT, ProjectStatus.SUBMITTED))
-        roll = self.rng.random()
-        if roll < 0.08:
+        if (roll := self.rng.random()) < 0.08:
             return (ProjectStatus.CANCELLED, ProjectStatus.DRAFT, ProjectStatus.SUBMITTED)[
                 int(roll * 100) % 3
             ]
         return ProjectStatus.CLOSED if ends_at.date() < DEMO_TODAY else ProjectStatus.PUBLISHED
 
-    def add_project(self, team: _Team, *, featured: bool) -> None:
-        rng, county = self.rng, team.county
-        project_id = self.new_id("project")
-        category = ProjectCategory.COMMUNITY if featured else rng.choice(list(ProjectCategory))
-        first_day = date(2025, 3, 1) if featured else date(2025, 1, 1) + timedelta(days=rng.randrange(700))
-        length = rng.choice((0, 1, 2, 6, 13, 29, 59, 89, 119)) if not featured else 180
-        starts_at, ends_at = _at(first_day), _at(first_day + timedelta(days=length), 10)  # 08:00-18:00 +08:00
-        status = ProjectStatus.CLOSED if featured else self.project_status(team, ends_at)
-        scope = SignUpScope.PUBLIC if featured else rng.choices(list(SignUpScope), weights=(70, 20, 10))[0]
-        name = f"{county.name}{rng.choice(PROJECTS[category])}"
-        min_age = None if featured else rng.choices((None, 14, 16, 18), weights=(60, 15, 5, 20))[0]
+    def add_project(self, team: _Team, *, featured: int | None) -> None:
+        """A project in 2025-2026 with posts and sign-in points; ``featured`` 0 and 1 are long, closed, public."""
+        rng, county, special = self.rng, team.county, featured is not None
+        category = rng.choice(CATEGORIES)
+        if featured is not None:
+            category = (ProjectCategory.COMMUNITY, ProjectCategory.ELDERLY_DISABLED)[featured]
+        first_day = date(2025, 3, 1) if special else date(2025, 1, 1) + timedelta(days=rng.randrange(700))
+        length = 180 if special else rng.choice((0, 1, 2, 6, 13, 29, 59, 89, 119))
+        starts_at, ends_at = _at(first_day), _at(first_day + timedelta(days=length), 10)  # 08:00-18:00 local
+        status = ProjectStatus.CLOSED if special else self.project_status(team, ends_at)
+        scope = SignUpScope.PUBLIC if special else rng.choices(list(SignUpScope), weights=(70, 20, 10))[0]
+        min_age = None if special else rng.choices((None, 14, 16, 18), weights=(60, 15, 5, 20))[0]
+        max_age = None if special else rng.choices((None, 60, 65, 70), weights=(80, 5, 10, 5))[0]
+        lat, lng = county.centre
+        project = _Project(
+            id=self.new_id("project"),
+            team=team,
+            name=county.name + (PROJECTS[category][0] if special else rng.choice(PROJECTS[category])),
+            category=category.value,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            min_age=min_age or 0,
+            max_age=max_age or 200,
+            requires_attendance=special or rng.random() < 0.9,
+            point=(round(lat + rng.uniform(-0.05, 0.05), 6), round(lng + rng.uniform(-0.05, 0.05), 6)),
+        )
         created_at = starts_at - timedelta(days=rng.randint(10, 60), seconds=rng.randrange(86400))
         opened = status in (ProjectStatus.PUBLISHED, ProjectStatus.CLOSED)
-        point = (
-            round(county.lat + rng.uniform(-0.05, 0.05), 6),
-            round(county.lng + rng.uniform(-0.05, 0.05), 6),
+        where = dict(project_id=project.id, team_id=team.id, region_code=team.region_code)
+        self.add(
+            self.static,
+            "project",
+            id=project.id,
+            team_id=team.id,
+            region_code=team.region_code,
+            name=project.name,
+            category=project.category,
+            service_target=rng.choice(TARGETS),
+            address=f"{county.prefecture}{county.name}{rng.choice(ROADS)}{rng.randint(1, 300)}号",
+            description=f"{project.name}：面向{rng.choice(TARGETS)}开展志愿服务，欢迎报名参加。",
+            starts_at=starts_at,
+            ends_at=ends_at,
+            min_age=min_age,
+            max_age=max_age,
+            insured=category is ProjectCategory.EMERGENCY or rng.random() < 0.5,
+            guarantees=rng.choice(GUARANTEES),
+            signup_scope=scope.value,
+            signup_region_code=county.code if scope is SignUpScope.REGION else None,
+            requires_approval=not special and rng.random() < 0.3,
+            requires_attendance=project.requires_attendance,
+            status=status.value,
+            created_at=created_at,
+            published_at=created_at + timedelta(days=rng.randint(1, 5)) if opened else None,
         )
-        project = _Project(
-            project_id,
-            team,
-            name,
-            category.value,
-            starts_at,
-            ends_at,
-            min_age,
-            None if featured else rng.choices((None, 60, 65, 70), weights=(80, 5, 10, 5))[0],
-            False if featured else rng.random() < 0.3,
-            featured or rng.random() < 0.9,
-            point,
-            [],
-        )
-        self.static["project"].append(
-            {
-                "id": project_id,
-                "team_id": team.id,
-                "region_code": team.region_code,
-                "name": name,
-                "category": category.value,
-                "service_target": rng.choice(TARGETS),
-                "address": f"{county.prefecture}{county.name}{rng.choice(ROADS)}{rng.randint(1, 300)}号",
-                "description": f"{name}：面向{rng.choice(TARGETS)}开展志愿服务，欢迎报名参加。",
-                "starts_at": starts_at,
-                "ends_at": ends_at,
-                "min_age": project.min_age,
-                "max_age": project.max_age,
-                "insured": category is ProjectCategory.EMERGENCY or rng.random() < 0.5,
-                "guarantees": rng.choice(
-                    ("提供饮用水和午餐", "提供志愿者保险及交通补贴", "提供服装和防暑用品", "")
-                ),
-                "signup_scope": scope.value,
-                "signup_region_code": county.code if scope is SignUpScope.REGION else None,
-                "requires_approval": project.requires_approval,
-                "requires_attendance": project.requires_attendance,
-                "status": status.value,
-                "created_at": created_at,
-                "published_at": created_at + timedelta(days=rng.randint(1, 5)) if opened else None,
-            }
-        )
-        for post_name in rng.sample(POST_NAMES, 3 if featured else rng.randint(1, 3)):
-            post = _Post(self.new_id("post"), post_name, 50 if featured else rng.randint(5, 50))
+        for name in rng.sample(POST_NAMES, 3 if special else rng.randint(1, 3)):
+            post = _Post(self.new_id("post"), name, 50 if special else rng.randint(5, 50))
             project.posts.append(post)
-            self.static["post"].append(
-                {
-                    "id": post.id,
-                    "project_id": project_id,
-                    "team_id": team.id,
-                    "region_code": team.region_code,
-                    "name": post_name,
-                    "description": f"负责{post_name}相关工作",
-                    "quota": post.quota,
-                    "starts_at": starts_at,
-                    "ends_at": ends_at,
-                }
-            )
+            self.add(self.static, "post", id=post.id, **where, name=name, description=f"负责{name}相关工作",
+                     quota=post.quota, starts_at=starts_at, ends_at=ends_at)  # fmt: skip
         for number in range(1 if rng.random() < 0.8 else 2):
-            lat, lng = point if number == 0 else (point[0] + 0.002, point[1] + 0.002)
-            self.static["sign_in_point"].append(
-                {
-                    "id": self.new_id("sign_in_point"),
-                    "project_id": project_id,
-                    "team_id": team.id,
-                    "region_code": team.region_code,
-                    "name": ("主会场", "东门签到点")[number],
-                    "latitude": lat,
-                    "longitude": lng,
-                    "radius_m": rng.choice((100, 200, 300, 500)),
-                }
-            )
+            lat, lng = project.point[0] + number * 0.002, project.point[1] + number * 0.002
+            self.add(self.static, "sign_in_point", id=self.new_id("sign_in_point"), **where,
+                     name=("主会场", "东门签到点")[number], latitude=lat, longitude=lng,
+                     radius_m=rng.choice((100, 200, 300, 500)))  # fmt: skip
         if opened:
             team.open_projects.append(project)
             if scope is not SignUpScope.TEAM_MEMBERS:
                 county.public_projects.append(project)
 
-    # --- accounts -------------------------------------------------------------------------------------------
+    # --- accounts ---------------------------------------------------------------------------------------------
 
-    def add_accounts(self, volunteers: list[Row], buffers: dict[str, list[Row]]) -> None:
-        """Demo accounts and grants; ``volunteers[0]`` and ``[1]`` are the linked volunteers."""
-        team = self.teams[0]
+    def add_accounts(self, buffers: Buffers) -> None:
+        """Demo accounts and grants; the first two volunteers of the run are the linked ones."""
+        team, volunteers = self.teams[0], buffers["volunteer"]
         salt = f"{self.rng.getrandbits(32):08x}"
-        linked = {"demo_volunteer": volunteers[0]["name"], "mz_legacy01": volunteers[1]["name"]}
+        display = {"demo_volunteer": volunteers[0]["name"], "mz_legacy01": volunteers[1]["name"]}
         for offset, demo in enumerate(DEMO_ACCOUNTS):
             account_id = self.account_ids[demo.username]
-            if demo.legacy:
-                digest = hashlib.md5((salt + demo.password).encode()).hexdigest()  # the old system's scheme
-                password_hash = f"legacy$md5${salt}${digest}"
+            if demo.legacy:  # the old system's scheme, verified and upgraded on first login
+                password_hash = (
+                    f"legacy$md5${salt}${hashlib.md5((salt + demo.password).encode()).hexdigest()}"
+                )
             else:
                 password_hash = self.password_hash(demo.password)
-            buffers["account"].append(
-                {
-                    "id": account_id,
-                    "username": demo.username,
-                    "password_hash": password_hash,
-                    "display_name": linked.get(demo.username, demo.description.split(":")[0]),
-                    "status": AccountStatus.ACTIVE.value,
-                    "is_legacy": demo.legacy,
-                    "created_at": _at(date(2018 if demo.legacy else 2021, 3, 17), 1, offset),
-                    "last_login_at": None,
-                    "created_by_id": None,
-                }
-            )
-            if demo.role is None:
-                continue
-            team_grant = demo.role is Role.TEAM_ADMIN
-            buffers["role_grant"].append(
-                {
-                    "id": self.new_id("role_grant"),
-                    "account_id": account_id,
-                    "role": demo.role.value,
-                    "region_code": team.region_code if team_grant else demo.region_code,
-                    "team_id": team.id if team_grant else None,
-                    "can_reveal": demo.can_reveal,
-                    "granted_by_id": None,
-                    "granted_at": _at(date(2021, 3, 17), 2, offset),
-                    "revoked_at": None,
-                }
-            )
+            self.add(buffers, "account", id=account_id, username=demo.username, password_hash=password_hash,
+                     display_name=display.get(demo.username, demo.description.split(":")[0]),
+                     status=AccountStatus.ACTIVE.value, is_legacy=demo.legacy,
+                     created_at=_at(date(2018 if demo.legacy else 2021, 3, 17), 1, offset))  # fmt: skip
+            if demo.role is not None:
+                team_grant = demo.role is Role.TEAM_ADMIN
+                self.add(buffers, "role_grant", id=self.new_id("role_grant"), account_id=account_id,
+                         role=demo.role.value, region_code=team.region_code if team_grant else demo.region_code,
+                         team_id=team.id if team_grant else None, can_reveal=demo.can_reveal,
+                         granted_at=_at(date(2021, 3, 17), 2, offset))  # fmt: skip
 
-    # --- volunteers and their activity ------------------------------------------------------------------
+    # --- volunteers and their activity --------------------------------------------------------------------
 
-    def add_volunteer(self, index: int, buffers: dict[str, list[Row]]) -> None:
-        rng = self.rng
-        featured = index == 0
-        county = self.counties[0] if featured else self.counties[1] if index == 1 else self.pick_county()
+    def add_volunteer(self, index: int, buffers: Buffers) -> None:
+        """Volunteer 0 (demo_volunteer) lives in 历下区, volunteer 1 (mz_legacy01) in 西湖区."""
+        rng, featured = self.rng, index == 0
+        county = self.counties[index] if index < 2 else self.pick_county()
         sex = Sex.FEMALE if rng.random() < 0.55 else Sex.MALE
-        years = 32 if index < 2 else rng.randint(*rng.choices(AGE_BANDS, cum_weights=AGE_CUM_WEIGHTS)[0])
+        years = 32 if index < 2 else rng.randint(*rng.choices(AGE_BANDS, cum_weights=AGE_CUM)[0])
         birth = date.fromordinal(DEMO_TODAY.toordinal() - int(years * 365.25) - rng.randrange(365))
         number = self.resident_id(county.code[:6], birth, sex)
         birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-        township = county.townships and rng.random() < 0.75
-        region_code = rng.choice(county.townships)[0] if township else county.code
+        region_code = (
+            rng.choice(county.townships)[0] if county.townships and rng.random() < 0.75 else county.code
+        )
         roll = rng.random()
         residence = region_code if roll < 0.8 else None if roll < 0.88 else county.code
         earliest = max(_at(date(2019, 1, 1)), _at(birth + timedelta(days=int(8 * 365.25))))
         latest = _at(date(2024, 12, 31)) if earliest < _at(date(2024, 6, 30)) else _at(DEMO_TODAY)
         created_at = self.moment(earliest, latest)
-        phone = self.phone()
-        minor = (DEMO_TODAY - birth).days < 18 * 365.25
         self.county_seq[county.code[:6]] += 1
-        volunteer_id = self.new_id("volunteer")
         account = {0: "demo_volunteer", 1: "mz_legacy01"}.get(index)
-        row: Row = {
-            "id": volunteer_id,
-            "account_id": self.account_ids[account] if account else None,
-            "volunteer_number": make_volunteer_number(region_code, self.county_seq[county.code[:6]]),
-            "name": self.person_name(sex),
-            "id_type": IdType.RESIDENT_ID.value,
-            "id_number_enc": self.cipher.encrypt(number, "volunteer.id_number"),
-            "id_number_hash": self.cipher.blind_index(number),
-            "birth_date": birth,
-            "sex": sex.value,
-            "phone_enc": self.cipher.encrypt(phone, "volunteer.phone"),
-            "phone_hash": self.cipher.blind_index(phone),
-            "real_name_status": RealNameStatus.PASSED.value
+        phone, minor = self.phone(), (DEMO_TODAY - birth).days < 18 * 365.25
+        name = self.person_name(sex)
+        volunteer = self.add(
+            buffers,
+            "volunteer",
+            id=self.new_id("volunteer"),
+            account_id=self.account_ids[account] if account else None,
+            volunteer_number=make_volunteer_number(region_code, self.county_seq[county.code[:6]]),
+            name=name,
+            id_type=IdType.RESIDENT_ID.value,
+            id_number_enc=self.cipher.encrypt(number, "volunteer.id_number"),
+            id_number_hash=self.cipher.blind_index(number),
+            birth_date=birth,
+            sex=sex.value,
+            phone_enc=self.cipher.encrypt(phone, "volunteer.phone"),
+            phone_hash=self.cipher.blind_index(phone),
+            real_name_status=RealNameStatus.PASSED.value
             if index < 2
             else rng.choices(list(RealNameStatus), weights=(1, 4, 92, 1, 2))[0].value,
-            "region_code": region_code,
-            "residence_region_code": residence,
-            "skills": rng.sample(SKILLS, rng.choice((0, 1, 1, 2, 2, 3))),
-            "availability": "、".join(rng.sample(AVAILABILITY, rng.randint(1, 2))),
-            "invite_consent": rng.choices(list(InviteConsent), weights=(70, 20, 10))[0].value,
-            "guardian_name": None,
-            "guardian_phone_enc": None,
-            "guardian_consent_at": None,
-            "no_show_count": 0,
-            "created_at": created_at,
-            "updated_at": self.moment(created_at, max(created_at + timedelta(days=1), _at(DEMO_TODAY))),
-        }
-        if minor:
-            row["guardian_name"] = row["name"][0] + self.person_name(Sex.MALE)[1:]
-            row["guardian_phone_enc"] = self.cipher.encrypt(self.phone(), "volunteer.guardian_phone")
-            row["guardian_consent_at"] = created_at
-        buffers["volunteer"].append(row)
-        joined = self.add_memberships(row, county, featured, buffers)
-        records = self.add_sign_ups(row, county, joined, featured, buffers)
+            region_code=region_code,
+            residence_region_code=residence,
+            skills=rng.sample(SKILLS, rng.choice((0, 1, 1, 2, 2, 3))),
+            availability="、".join(rng.sample(AVAILABILITY, rng.randint(1, 2))),
+            invite_consent=rng.choices(list(InviteConsent), weights=(70, 20, 10))[0].value,
+            guardian_name=name[0] + self.person_name(Sex.MALE)[1:] if minor else None,
+            guardian_phone_enc=self.cipher.encrypt(self.phone(), "volunteer.guardian_phone")
+            if minor
+            else None,
+            guardian_consent_at=created_at if minor else None,
+            no_show_count=0,
+            created_at=created_at,
+            updated_at=self.moment(created_at, max(created_at + timedelta(days=1), _at(DEMO_TODAY))),
+        )
+        joined = self.add_memberships(volunteer, county, featured, buffers)
+        records = self.add_sign_ups(volunteer, county, joined, featured, buffers)
         if featured and records:
             records.append(self.void_and_replace(records[0], buffers))
-        self.add_certificate(row, records, featured, buffers)
+        self.add_certificate(volunteer, records, featured, buffers)
 
     def add_memberships(
-        self, volunteer: Row, county: _County, featured: bool, buffers: dict[str, list[Row]]
+        self, volunteer: Row, county: _County, featured: bool, buffers: Buffers
     ) -> list[_Team]:
-        rng = self.rng
-        if featured:
-            teams = [self.teams[0]]
-        else:
-            roll, teams = rng.random(), []
-            for _ in range(0 if roll < 0.12 else 1 if roll < 0.72 else 2):
-                pool = county.joinable if county.joinable and rng.random() < 0.7 else None
-                pool = pool or self.province_joinable.get(county.province)
-                if pool and (team := rng.choice(pool)) not in teams:
-                    teams.append(team)
+        """Zero to two teams of the volunteer's county (mostly) or province; returns the joined ones."""
+        rng, teams = self.rng, [self.teams[0]] if featured else []
+        roll = rng.random()
+        for _ in range(0 if featured or roll < 0.12 else 1 if roll < 0.72 else 2):
+            pool = county.joinable if county.joinable and rng.random() < 0.7 else None
+            pool = pool or self.province_joinable.get(county.province)
+            if pool and (team := rng.choice(pool)) not in teams:
+                teams.append(team)
         joined: list[_Team] = []
+        statuses = (MembershipStatus.JOINED, MembershipStatus.APPLYING, MembershipStatus.REJECTED)
         for team in teams:
-            status = (
-                MembershipStatus.JOINED
-                if featured
-                else rng.choices(
-                    (
-                        MembershipStatus.JOINED,
-                        MembershipStatus.APPLYING,
-                        MembershipStatus.REJECTED,
-                        MembershipStatus.LEFT,
-                    ),
-                    weights=(88, 7, 2, 3),
-                )[0]
-            )
+            status = rng.choices((*statuses, MembershipStatus.LEFT), weights=(88, 7, 2, 3))[0]
+            status = MembershipStatus.JOINED if featured else status
             applied_at = volunteer["created_at"] + timedelta(seconds=rng.randrange(3 * 3600))
             joined_at = applied_at + timedelta(seconds=rng.randrange(20 * 3600))
-            left_at = None
             if status is MembershipStatus.APPLYING:
-                applied_at = max(
-                    applied_at, self.moment(_at(DEMO_TODAY) - timedelta(days=30), _at(DEMO_TODAY))
-                )
-            if status is MembershipStatus.LEFT:
-                left_at = min(joined_at + timedelta(days=rng.randint(30, 400)), _at(DEMO_TODAY))
+                recent = self.moment(_at(DEMO_TODAY) - timedelta(days=30), _at(DEMO_TODAY))
+                applied_at = max(applied_at, recent)
             if status is MembershipStatus.JOINED:
                 joined.append(team)
-            buffers["team_membership"].append(
-                {
-                    "id": self.new_id("team_membership"),
-                    "team_id": team.id,
-                    "volunteer_id": volunteer["id"],
-                    "region_code": team.region_code,
-                    "status": status.value,
-                    "role": (MemberRole.ADMIN if rng.random() < 0.02 else MemberRole.MEMBER).value,
-                    "applied_at": applied_at,
-                    "joined_at": joined_at
-                    if status in (MembershipStatus.JOINED, MembershipStatus.LEFT)
-                    else None,
-                    "left_at": left_at,
-                }
+            left = status is MembershipStatus.LEFT
+            self.add(
+                buffers,
+                "team_membership",
+                id=self.new_id("team_membership"),
+                team_id=team.id,
+                volunteer_id=volunteer["id"],
+                region_code=team.region_code,
+                status=status.value,
+                role=(MemberRole.ADMIN if rng.random() < 0.02 else MemberRole.MEMBER).value,
+                applied_at=applied_at,
+                joined_at=joined_at if status is MembershipStatus.JOINED or left else None,
+                left_at=min(joined_at + timedelta(days=rng.randint(30, 400)), _at(DEMO_TODAY))
+                if left
+                else None,
             )
         return joined
 
     def add_sign_ups(
-        self,
-        volunteer: Row,
-        county: _County,
-        joined: list[_Team],
-        featured: bool,
-        buffers: dict[str, list[Row]],
+        self, volunteer: Row, county: _County, joined: list[_Team], featured: bool, buffers: Buffers
     ) -> list[Row]:
-        """Sign-ups to projects of the volunteer's teams or open to the county; returns the records."""
+        """Sign-ups to open projects of the volunteer's teams or open to the county; returns the records."""
         rng = self.rng
         if featured:
             candidates = self.teams[0].open_projects[:3]
         else:
-            pool = {p.id: p for p in county.public_projects} if rng.random() < 0.5 else {}
-            pool.update({p.id: p for team in joined for p in team.open_projects})
-            candidates = list(pool.values())
+            public = county.public_projects
+            pool = rng.sample(public, min(3, len(public))) if rng.random() < 0.5 else []
+            pool += [project for team in joined for project in team.open_projects]
+            candidates = list({project.id: project for project in pool}.values())
         wanted = 3 if featured else rng.choices(range(7), weights=(15, 22, 20, 15, 12, 9, 7))[0]
         used_days: set[date] = set()
         records: list[Row] = []
-        birth: date = volunteer["birth_date"]
         for project in rng.sample(candidates, min(wanted, len(candidates))):
-            age = (project.starts_at.date() - birth).days / 365.25
-            if (project.min_age or 0) > age or (project.max_age or 200) < age:
+            age = (project.starts_at.date() - volunteer["birth_date"]).days / 365.25
+            not_before = project.starts_at - timedelta(days=rng.randint(1, 20), seconds=rng.randrange(86400))
+            created_at = max(volunteer["created_at"] + timedelta(days=1), not_before)
+            if not project.min_age <= age <= project.max_age or created_at >= project.ends_at:
                 continue
-            post = rng.choice(project.posts)
-            created_at = max(
-                volunteer["created_at"] + timedelta(days=1),
-                project.starts_at - timedelta(days=rng.randint(1, 20), seconds=rng.randrange(86400)),
-            )
-            if created_at >= project.ends_at:
-                continue
-            roll = rng.random()
-            if post.accepted >= post.quota:
+            free = [post for post in project.posts if post.accepted < post.quota]
+            post, roll = rng.choice(free or project.posts), rng.random()
+            status = SignUpStatus.ACCEPTED
+            if not free:  # full: a few wait, the others look elsewhere
+                if roll > 0.25:
+                    continue
                 status = SignUpStatus.WAITLISTED
-            elif project.requires_approval and roll < 0.1 and project.ends_at.date() >= DEMO_TODAY:
+            elif roll < 0.04 and project.ends_at.date() >= DEMO_TODAY:
                 status = SignUpStatus.PENDING
             elif roll > 0.97 and not featured:
                 status = SignUpStatus.CANCELLED
-            else:
-                status = SignUpStatus.ACCEPTED
-                post.accepted += 1
-            sign_up_id = self.new_id("sign_up")
-            team = project.team
-            buffers["sign_up"].append(
-                {
-                    "id": sign_up_id,
-                    "post_id": post.id,
-                    "project_id": project.id,
-                    "team_id": team.id,
-                    "volunteer_id": volunteer["id"],
-                    "region_code": team.region_code,
-                    "status": status.value,
-                    "created_at": created_at,
-                    "decided_at": created_at + timedelta(hours=rng.randint(1, 48))
-                    if status is SignUpStatus.ACCEPTED
-                    else None,
-                }
+            accepted = status is SignUpStatus.ACCEPTED
+            post.accepted += accepted
+            sign_up = self.add(
+                buffers,
+                "sign_up",
+                id=self.new_id("sign_up"),
+                post_id=post.id,
+                project_id=project.id,
+                team_id=project.team.id,
+                volunteer_id=volunteer["id"],
+                region_code=project.team.region_code,
+                status=status.value,
+                created_at=created_at,
+                decided_at=created_at + timedelta(hours=rng.randint(1, 48)) if accepted else None,
             )
-            if status is SignUpStatus.ACCEPTED:
-                self.add_sessions(
-                    volunteer, project, post, sign_up_id, created_at, used_days, featured, buffers, records
-                )
+            if accepted:
+                self.add_sessions(volunteer, project, post, sign_up, used_days, featured, buffers, records)
         return records
 
     def add_sessions(
@@ -765,26 +697,24 @@ class _Generator:
         volunteer: Row,
         project: _Project,
         post: _Post,
-        sign_up_id: int,
-        signed_up_at: datetime,
+        sign_up: Row,
         used_days: set[date],
         featured: bool,
-        buffers: dict[str, list[Row]],
+        buffers: Buffers,
         records: list[Row],
     ) -> None:
-        """One to three service days of an accepted sign-up, each an attendance row and a record."""
-        rng = self.rng
-        low = max(project.starts_at.date(), signed_up_at.date() + timedelta(days=1)).toordinal()
+        """One to three service days of an accepted sign-up: attendance (mostly) and a record each."""
+        rng, team = self.rng, project.team
+        low = max(project.starts_at.date(), sign_up["created_at"].date() + timedelta(days=1)).toordinal()
         high = min(project.ends_at.date(), DEMO_TODAY - timedelta(days=1)).toordinal()
         if low > high:
             return
         if not featured and rng.random() < 0.04:
             volunteer["no_show_count"] += 1
             return
-        team = project.team
+        where = dict(volunteer_id=volunteer["id"], project_id=project.id, team_id=team.id)
         for _ in range(2 if featured else rng.choices((1, 2, 3), weights=(70, 20, 10))[0]):
-            day = date.fromordinal(rng.randint(low, high))
-            if day in used_days:
+            if (day := date.fromordinal(rng.randint(low, high))) in used_days:
                 continue
             used_days.add(day)
             started_at = _at(day, rng.randint(0, 6), rng.choice((0, 15, 30, 45)))  # 08:00-14:45 local
@@ -792,147 +722,121 @@ class _Generator:
             ended_at = started_at + timedelta(minutes=minutes)
             provenance = RecordProvenance.ATTENDANCE
             if not featured and (not project.requires_attendance or rng.random() < 0.1):
-                provenance = rng.choice(
-                    (RecordProvenance.MANUAL, RecordProvenance.MANUAL, RecordProvenance.BULK_IMPORT)
-                )
+                provenance = rng.choice((RecordProvenance.MANUAL,) * 2 + (RecordProvenance.BULK_IMPORT,))
             attendance_id = None
             if provenance is RecordProvenance.ATTENDANCE:
                 attendance_id = self.new_id("attendance")
                 method = rng.choices(list(AttendanceMethod), weights=(50, 40, 10))[0]
                 gps = method is AttendanceMethod.GPS
-                buffers["attendance"].append(
-                    {
-                        "id": attendance_id,
-                        "sign_up_id": sign_up_id,
-                        "volunteer_id": volunteer["id"],
-                        "project_id": project.id,
-                        "team_id": team.id,
-                        "region_code": team.region_code,
-                        "method": method.value,
-                        "status": AttendanceStatus.CLOSED.value,
-                        "check_in_at": started_at,
-                        "check_out_at": ended_at,
-                        "check_in_lat": round(project.point[0] + rng.uniform(-0.0008, 0.0008), 6)
-                        if gps
-                        else None,
-                        "check_in_lng": round(project.point[1] + rng.uniform(-0.0008, 0.0008), 6)
-                        if gps
-                        else None,
-                        "correction_reason": "现场网络故障，由管理员补签"
-                        if method is AttendanceMethod.MANUAL
-                        else None,
-                    }
+                jitter = (rng.uniform(-0.0008, 0.0008), rng.uniform(-0.0008, 0.0008))
+                self.add(
+                    buffers,
+                    "attendance",
+                    id=attendance_id,
+                    sign_up_id=sign_up["id"],
+                    **where,
+                    region_code=team.region_code,
+                    method=method.value,
+                    status=AttendanceStatus.CLOSED.value,
+                    check_in_at=started_at,
+                    check_out_at=ended_at,
+                    check_in_lat=round(project.point[0] + jitter[0], 6) if gps else None,
+                    check_in_lng=round(project.point[1] + jitter[1], 6) if gps else None,
+                    correction_reason="现场网络故障，由管理员补签"
+                    if method is AttendanceMethod.MANUAL
+                    else None,
                 )
             status = RecordStatus.CONFIRMED
             if not featured:
-                status = rng.choices(
-                    (RecordStatus.CONFIRMED, RecordStatus.PENDING, RecordStatus.DECLINED), weights=(92, 6, 2)
-                )[0]
-            created_at = ended_at + (
+                status = rng.choices(list(RecordStatus)[:3], weights=(6, 92, 2))[
+                    0
+                ]  # PENDING CONFIRMED DECLINED
+            late = (
                 timedelta(minutes=rng.randint(1, 120))
                 if attendance_id
                 else timedelta(days=rng.randint(1, 10))
             )
-            record: Row = {
-                "id": self.new_id("service_record"),
-                "volunteer_id": volunteer["id"],
-                "team_id": team.id,
-                "project_id": project.id,
-                "attendance_id": attendance_id,
-                "region_code": team.region_code,
-                "category": project.category,
-                "service_date": day,
-                "started_at": started_at,
-                "ended_at": ended_at,
-                "hours": (Decimal(minutes) / 60).quantize(Decimal("0.01")),
-                "content": f"{project.name}：{post.name}"[:500],
-                "provenance": provenance.value,
-                "status": status.value,
-                "recorder_id": None,
-                "replaces_id": None,
-                "void_reason": None,
-                "created_at": created_at,
-                "confirmed_at": created_at + timedelta(hours=rng.randint(1, 72))
-                if status is RecordStatus.CONFIRMED
-                else None,
-            }
-            buffers["service_record"].append(record)
+            confirmed = status is RecordStatus.CONFIRMED
+            record = self.add(
+                buffers,
+                "service_record",
+                id=self.new_id("service_record"),
+                **where,
+                attendance_id=attendance_id,
+                region_code=team.region_code,
+                category=project.category,
+                service_date=day,
+                started_at=started_at,
+                ended_at=ended_at,
+                hours=_hours(minutes),
+                content=f"{project.name}：{post.name}"[:500],
+                provenance=provenance.value,
+                status=status.value,
+                created_at=ended_at + late,
+                confirmed_at=ended_at + late + timedelta(hours=rng.randint(1, 72)) if confirmed else None,
+            )
             records.append(record)
 
-    def void_and_replace(self, record: Row, buffers: dict[str, list[Row]]) -> Row:
+    def void_and_replace(self, record: Row, buffers: Buffers) -> Row:
         """A correction: the record is voided and a replacement with shorter hours points back at it."""
-        replacement = dict(record)
-        record["status"] = RecordStatus.VOIDED.value
-        record["void_reason"] = "签退时间登记有误，已按实际服务时间更正"
         minutes = max(30, int(record["hours"] * 60) - 30)
-        replacement.update(
-            {
-                "id": self.new_id("service_record"),
-                "replaces_id": record["id"],
-                "ended_at": record["started_at"] + timedelta(minutes=minutes),
-                "hours": (Decimal(minutes) / 60).quantize(Decimal("0.01")),
-                "created_at": record["created_at"] + timedelta(days=3),
-                "confirmed_at": record["created_at"] + timedelta(days=3, hours=2),
-            }
-        )
+        replacement = {
+            **record,
+            "id": self.new_id("service_record"),
+            "replaces_id": record["id"],
+            "ended_at": record["started_at"] + timedelta(minutes=minutes),
+            "hours": _hours(minutes),
+            "created_at": record["created_at"] + timedelta(days=3),
+            "confirmed_at": record["created_at"] + timedelta(days=3, hours=2),
+        }
+        record.update(status=RecordStatus.VOIDED.value, void_reason="签退时间登记有误，已按实际服务时间更正")
         buffers["service_record"].append(replacement)
         return replacement
 
-    def add_certificate(
-        self, volunteer: Row, records: list[Row], featured: bool, buffers: dict[str, list[Row]]
-    ) -> None:
-        """A certificate over the confirmed hours with one team, for a few volunteers."""
+    def add_certificate(self, volunteer: Row, records: list[Row], featured: bool, buffers: Buffers) -> None:
+        """For a few volunteers: a certificate over their confirmed hours with one team."""
         rng = self.rng
         confirmed = [r for r in records if r["status"] == RecordStatus.CONFIRMED.value]
         if not confirmed or not (featured or rng.random() < 0.03):
             return
-        team_id = confirmed[0]["team_id"]
-        mine = [r for r in confirmed if r["team_id"] == team_id]
-        status = (
-            CertificateStatus.ISSUED
-            if featured
-            else rng.choices(
-                (CertificateStatus.ISSUED, CertificateStatus.REQUESTED, CertificateStatus.REJECTED),
-                weights=(75, 20, 5),
-            )[0]
-        )
+        team = self.teams[confirmed[0]["team_id"] - self.teams[0].id]
+        mine = [r for r in confirmed if r["team_id"] == team.id]
+        status = CertificateStatus.ISSUED
+        if not featured:
+            status = rng.choices(list(CertificateStatus)[:3], weights=(20, 75, 5))[
+                0
+            ]  # REQUESTED ISSUED REJECTED
         last_day = max(r["service_date"] for r in mine)
         requested_at = self.moment(_at(last_day + timedelta(days=1)), _at(DEMO_TODAY + timedelta(days=1)))
-        total = sum((r["hours"] for r in mine), Decimal("0"))
+        total = sum((r["hours"] for r in mine), Decimal("0.00"))
         self.certificate_seq += 1
-        team = self.team_by_id(team_id)
-        buffers["certificate"].append(
-            {
-                "id": self.new_id("certificate"),
-                "number": f"ZY2026-{self.certificate_seq:08d}",
-                "volunteer_id": volunteer["id"],
-                "team_id": team_id,
-                "region_code": mine[0]["region_code"],
-                "period_start": min(r["service_date"] for r in mine),
-                "period_end": last_day,
-                "total_hours": total,
-                "content": f"参加志愿服务{len(mine)}次，累计服务时长{total}小时。",
-                "status": status.value,
-                "person_in_charge": team.person_in_charge,
-                "handler_name": self.person_name(Sex.FEMALE),
-                "contact": team.contact,
-                "verification_code": "".join(rng.choice(CODE_CHARS) for _ in range(8)),
-                "signature": None,
-                "requested_at": requested_at,
-                "issued_at": requested_at + timedelta(days=rng.randint(1, 5))
-                if status is CertificateStatus.ISSUED
-                else None,
-                "revoked_at": None,
-                "revoke_reason": None,
-            }
+        self.add(
+            buffers,
+            "certificate",
+            id=self.new_id("certificate"),
+            number=f"ZY2026-{self.certificate_seq:08d}",
+            volunteer_id=volunteer["id"],
+            team_id=team.id,
+            region_code=team.region_code,
+            period_start=min(r["service_date"] for r in mine),
+            period_end=last_day,
+            total_hours=total,
+            content=f"参加志愿服务{len(mine)}次，累计服务时长{total}小时。",
+            status=status.value,
+            person_in_charge=team.person_in_charge,
+            handler_name=self.person_name(Sex.FEMALE),
+            contact=team.contact,
+            verification_code="".join(rng.choice(CODE_CHARS) for _ in range(8)),
+            requested_at=requested_at,
+            issued_at=requested_at + timedelta(days=rng.randint(1, 5))
+            if status is CertificateStatus.ISSUED
+            else None,
         )
 
-    def team_by_id(self, team_id: int) -> _Team:
-        return self.teams[team_id - self.teams[0].id]
+    # --- writing ------------------------------------------------------------------------------------------
 
-    # --- writing ----------------------------------------------------------------------------------------------
-
-    async def flush(self, buffers: dict[str, list[Row]]) -> None:
+    async def flush(self, buffers: Buffers) -> None:
+        """One transaction: every table in parent-first order, ``CHUNK_ROWS`` rows per executemany."""
         async with self.sessions() as session, session.begin():
             for name in INSERT_ORDER:
                 rows = buffers.get(name, [])
@@ -943,30 +847,27 @@ class _Generator:
     async def run(self, progress: bool) -> None:
         with tqdm(total=self.volunteers, unit="vol", desc="demo data", disable=not progress) as bar:
             for start in range(0, self.volunteers, VOLUNTEER_CHUNK):
-                buffers: dict[str, list[Row]] = defaultdict(list)
-                if start == 0:
+                buffers: Buffers = defaultdict(list)
+                if start == 0:  # organisations and accounts go in with the first volunteers
                     buffers.update(self.static)
                 stop = min(start + VOLUNTEER_CHUNK, self.volunteers)
                 for index in range(start, stop):
                     self.add_volunteer(index, buffers)
                 if start == 0:
-                    self.add_accounts(buffers["volunteer"], buffers)
+                    self.add_accounts(buffers)
                     self.static.clear()
                 await self.flush(buffers)
                 bar.update(stop - start)
 
     async def reset_sequences(self) -> None:
-        """PostgreSQL: move each id sequence past the ids we assigned."""
+        """PostgreSQL: move each id sequence past the ids assigned here, so later inserts work."""
         async with self.sessions() as session, session.begin():
             if session.get_bind().dialect.name != "postgresql":
                 return
             for name in INSERT_ORDER:
                 if self.counts[name]:
-                    await session.execute(
-                        text(
-                            f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT max(id) FROM {name}))"
-                        )
-                    )
+                    sequence = f"pg_get_serial_sequence('{name}', 'id')"
+                    await session.execute(text(f"SELECT setval({sequence}, (SELECT max(id) FROM {name}))"))
 
 
 async def generate_demo(
@@ -979,7 +880,8 @@ async def generate_demo(
 ) -> dict[str, int]:
     """Fill an empty database with demo data; returns the rows inserted per table.
 
-    Raises ``RuntimeError`` when volunteers already exist or the region table lacks the required codes.
+    ``password_hash`` hashes the demo accounts' password (argon2 in the app). Raises ``RuntimeError`` when
+    volunteers or demo accounts already exist, or the region table lacks the required codes.
     """
     if volunteers < 10:
         raise ValueError("generate at least 10 volunteers")

@@ -34,7 +34,7 @@ from schema.types.record import (
     ServiceRecordFilter,
     ServiceRecordOrder,
 )
-from schema.types.region import Region, RegionFilter, RegionOrder, region_by_code
+from schema.types.region import Region, RegionFilter, RegionLevel, RegionOrder, region_by_code
 from schema.types.registry import parse_global_id
 from schema.types.team import MembershipFilter, Team, TeamFilter, TeamMembership, TeamOrder
 from schema.types.volunteer import Volunteer, VolunteerFilter, VolunteerOrder
@@ -72,7 +72,7 @@ class RegionQuery:
         order_by: list[RegionOrder] | None = None,
     ) -> Connection[Region]:
         return await root_list(
-            info, Region, m.Region, first, after, filter or RegionFilter(level=1), order_by
+            info, Region, m.Region, first, after, filter or RegionFilter(level=RegionLevel.PROVINCE), order_by
         )
 
 

@@ -61,8 +61,10 @@ class ProjectOrderField(Enum):
 
 @strawberry.input(description="Project ordering (项目排序)")
 class ProjectOrder:
-    field: ProjectOrderField
-    direction: OrderDirection = OrderDirection.ASC
+    field: ProjectOrderField = strawberry.field(description="Sort key (排序字段)")
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.ASC, description="Direction (排序方向)"
+    )
 
 
 @strawberry.input(description="Filter for posts (岗位筛选)")

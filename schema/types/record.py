@@ -47,8 +47,10 @@ class ServiceRecordOrderField(Enum):
 
 @strawberry.input(description="Service record ordering (服务记录排序)")
 class ServiceRecordOrder:
-    field: ServiceRecordOrderField
-    direction: OrderDirection = OrderDirection.ASC
+    field: ServiceRecordOrderField = strawberry.field(description="Sort key (排序字段)")
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.ASC, description="Direction (排序方向)"
+    )
 
 
 @strawberry.input(description="Filter for certificates (证明筛选)")

@@ -42,8 +42,10 @@ class RegionOrderField(Enum):
 
 @strawberry.input(description="Region ordering (行政区划排序)")
 class RegionOrder:
-    field: RegionOrderField
-    direction: OrderDirection = OrderDirection.ASC
+    field: RegionOrderField = strawberry.field(description="Sort key (排序字段)")
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.ASC, description="Direction (排序方向)"
+    )
 
 
 @strawberry.type(description="Administrative region (行政区划), by its 12-digit statistical code")

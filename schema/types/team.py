@@ -50,8 +50,10 @@ class TeamOrderField(Enum):
 
 @strawberry.input(description="Team ordering (队伍排序)")
 class TeamOrder:
-    field: TeamOrderField
-    direction: OrderDirection = OrderDirection.ASC
+    field: TeamOrderField = strawberry.field(description="Sort key (排序字段)")
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.ASC, description="Direction (排序方向)"
+    )
 
 
 @strawberry.input(description="Filter for memberships (成员筛选)")

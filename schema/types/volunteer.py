@@ -65,8 +65,10 @@ class VolunteerOrderField(Enum):
 
 @strawberry.input(description="Volunteer ordering (志愿者排序)")
 class VolunteerOrder:
-    field: VolunteerOrderField
-    direction: OrderDirection = OrderDirection.ASC
+    field: VolunteerOrderField = strawberry.field(description="Sort key (排序字段)")
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.ASC, description="Direction (排序方向)"
+    )
 
 
 @strawberry.type(description="Registered volunteer (志愿者)")
