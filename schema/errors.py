@@ -27,6 +27,11 @@ class AppError(StrawberryGraphQLError):
         super().__init__(message(self.key, "zh", **params))
 
 
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
 def _coded(error: GraphQLError, code: str, text: str, extra: dict[str, Any] | None = None) -> GraphQLError:
     extensions = {"code": code, **(extra or {})}
     return GraphQLError(text, error.nodes, error.source, error.positions, error.path, None, extensions)
@@ -35,7 +40,7 @@ def _coded(error: GraphQLError, code: str, text: str, extra: dict[str, Any] | No
 def classify(error: GraphQLError, locale: str) -> GraphQLError:
     original = error.original_error
     if isinstance(original, AppError):
-        extra: dict[str, Any] = dict(original.params)
+        extra: dict[str, Any] = {_camel(k): v for k, v in original.params.items()}
         if original.field:
             extra["field"] = original.field
         if original.key != original.code:
