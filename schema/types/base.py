@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from functools import cache
 from typing import Any, TypeVar
 
@@ -73,3 +75,30 @@ async def root_list(
     args = page_args(info, first, after, filter_, order_by)
     page = await root_page(info.context.sessions, info.context.viewer, model, args)
     return to_connection(page, lambda row: build(cls, row))
+
+
+def decode_global_id(value: str, type_name: str) -> str:
+    """The key inside a global ID of ``type_name``; BAD_USER_INPUT (reason BAD_ID) otherwise."""
+    from schema.errors import AppError
+
+    try:
+        kind, _, raw = base64.b64decode(value.encode(), validate=True).decode().partition(":")
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise AppError("BAD_USER_INPUT", key="BAD_ID", field="id") from None
+    if kind != type_name or not raw:
+        raise AppError("BAD_USER_INPUT", key="BAD_ID", field="id")
+    return raw
+
+
+def decode_int_id(value: str, type_name: str) -> int:
+    from schema.errors import AppError
+
+    raw = decode_global_id(value, type_name)
+    if not raw.isdigit():
+        raise AppError("BAD_USER_INPUT", key="BAD_ID", field="id")
+    return int(raw)
+
+
+async def reference(info: Info, cls: type[T], model: type[SQLModel], column: str, key: Any) -> T | None:
+    """Federation entity resolution: the same scoped, batched loader as every other read."""
+    return await one(info, cls, model, key, column)

@@ -21,7 +21,7 @@ from schema.context import Info
 from schema.directives import SensitiveKind
 from schema.pagination import Connection, OrderDirection
 from schema.permissions import sensitive
-from schema.types.base import children, one
+from schema.types.base import children, decode_int_id, one, reference
 from schema.types.enums import (
     AttendanceMethod,
     AttendanceStatus,
@@ -90,7 +90,7 @@ class AttendanceFilter:
     )
 
 
-@strawberry.type(description="Volunteer service project (志愿服务项目)")
+@strawberry.federation.type(keys=["id"], description="Volunteer service project (志愿服务项目)")
 class Project(relay.Node):
     id: relay.NodeID[int]
     name: str = strawberry.field(description="Name (项目名称)")
@@ -111,6 +111,10 @@ class Project(relay.Node):
     created_at: datetime = strawberry.field(description="Created at (创建时间)")
     published_at: datetime | None = strawberry.field(description="Published at (发布时间)")
     row: strawberry.Private[ProjectRow]
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Project | None:
+        return await reference(info, cls, ProjectRow, "id", decode_int_id(id, "Project"))
 
     @strawberry.field(description="Organising team (组织队伍)")
     async def team(self, info: Info) -> Team | None:

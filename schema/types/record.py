@@ -16,7 +16,7 @@ from models import Team as TeamRow
 from models import Volunteer as VolunteerRow
 from schema.context import Info
 from schema.pagination import OrderDirection
-from schema.types.base import one
+from schema.types.base import decode_int_id, one, reference
 from schema.types.enums import CertificateStatus, ProjectCategory, RecordProvenance, RecordStatus
 from schema.types.project import Project
 from schema.types.team import Team
@@ -62,7 +62,9 @@ class CertificateFilter:
     )
 
 
-@strawberry.type(description="Service record (志愿服务记录); corrections void and replace, never delete")
+@strawberry.federation.type(
+    keys=["id"], description="Service record (志愿服务记录); corrections void and replace, never delete"
+)
 class ServiceRecord(relay.Node):
     id: relay.NodeID[int]
     category: ProjectCategory = strawberry.field(description="Service category (服务类别)")
@@ -77,6 +79,10 @@ class ServiceRecord(relay.Node):
     created_at: datetime = strawberry.field(description="Recorded at (记录时间)")
     confirmed_at: datetime | None = strawberry.field(description="Confirmed at (确认时间)")
     row: strawberry.Private[ServiceRecordRow]
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> ServiceRecord | None:
+        return await reference(info, cls, ServiceRecordRow, "id", decode_int_id(id, "ServiceRecord"))
 
     @strawberry.field(description="The volunteer (志愿者)")
     async def volunteer(self, info: Info) -> Volunteer | None:
@@ -95,7 +101,7 @@ class ServiceRecord(relay.Node):
         return await one(info, ServiceRecord, ServiceRecordRow, self.row.replaces_id)
 
 
-@strawberry.type(description="Service-record certificate (志愿服务记录证明)")
+@strawberry.federation.type(keys=["id"], description="Service-record certificate (志愿服务记录证明)")
 class Certificate(relay.Node):
     id: relay.NodeID[int]
     number: str = strawberry.field(description="Certificate number (证明编号)")
@@ -112,6 +118,10 @@ class Certificate(relay.Node):
     revoked_at: datetime | None = strawberry.field(description="Revoked at (撤销时间)")
     revoke_reason: str | None = strawberry.field(description="Why it was revoked (撤销原因)")
     row: strawberry.Private[CertificateRow]
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Certificate | None:
+        return await reference(info, cls, CertificateRow, "id", decode_int_id(id, "Certificate"))
 
     @strawberry.field(description="The volunteer (志愿者)")
     async def volunteer(self, info: Info) -> Volunteer | None:

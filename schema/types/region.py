@@ -48,7 +48,9 @@ class RegionOrder:
     )
 
 
-@strawberry.type(description="Administrative region (行政区划), by its 12-digit statistical code")
+@strawberry.federation.type(
+    keys=["code"], description="Administrative region (行政区划), by its 12-digit statistical code"
+)
 class Region(relay.Node):
     id: relay.NodeID[str]
     code: str = strawberry.field(description="12-digit region code (区划代码)")
@@ -57,6 +59,10 @@ class Region(relay.Node):
     parent_code: str | None = strawberry.field(description="Parent's code (上级区划代码)")
     retired_year: int | None = strawberry.field(description="Year the code was retired, if it was (撤销年份)")
     row: strawberry.Private[RegionRow]
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, code: str) -> Region | None:
+        return await region_by_code(info, code)
 
     @classmethod
     def from_row(cls, row: RegionRow) -> Region:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -17,7 +17,7 @@ from models import TeamMembership as MembershipRow
 from models import Volunteer as VolunteerRow
 from schema.context import Info
 from schema.pagination import Connection, OrderDirection
-from schema.types.base import children, one
+from schema.types.base import children, decode_int_id, one, reference
 from schema.types.enums import MemberRole, MembershipStatus, TeamStatus, TeamType, TeamVerification
 from schema.types.region import Region, region_by_code
 from schema.types.volunteer import Volunteer
@@ -65,7 +65,9 @@ class MembershipFilter:
     role: MemberRole | None = strawberry.field(default=None, description="成员角色")
 
 
-@strawberry.type(description="Volunteer team or organisation (志愿服务队伍)")
+@strawberry.federation.type(
+    keys=["id", "creditCode"], description="Volunteer team or organisation (志愿服务队伍)"
+)
 class Team(relay.Node):
     id: relay.NodeID[int]
     name: str = strawberry.field(description="Name (队伍名称)")
@@ -78,6 +80,14 @@ class Team(relay.Node):
     description: str = strawberry.field(description="Introduction (队伍简介)")
     created_at: datetime = strawberry.field(description="Created at (创建时间)")
     row: strawberry.Private[TeamRow]
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, **representation: Any) -> Team | None:
+        if "creditCode" in representation:
+            return await reference(
+                info, cls, TeamRow, "credit_code", str(representation["creditCode"]).upper()
+            )
+        return await reference(info, cls, TeamRow, "id", decode_int_id(representation.get("id", ""), "Team"))
 
     @strawberry.field(description="Region the team belongs to (所属区域)")
     async def region(self, info: Info) -> Region | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -18,7 +18,7 @@ from schema.context import Info
 from schema.directives import SensitiveKind
 from schema.pagination import Connection, OrderDirection
 from schema.permissions import sensitive
-from schema.types.base import children
+from schema.types.base import children, decode_int_id, reference
 from schema.types.enums import IdType, InviteConsent, RealNameStatus, Sex
 from schema.types.region import Region, region_by_code
 
@@ -71,7 +71,7 @@ class VolunteerOrder:
     )
 
 
-@strawberry.type(description="Registered volunteer (志愿者)")
+@strawberry.federation.type(keys=["id", "volunteerNumber"], description="Registered volunteer (志愿者)")
 class Volunteer(relay.Node):
     id: relay.NodeID[int]
     volunteer_number: str = strawberry.field(description="Public volunteer number (志愿者编号)")
@@ -87,6 +87,16 @@ class Volunteer(relay.Node):
     no_show_count: int = strawberry.field(description="Times signed up but absent (爽约次数)")
     created_at: datetime = strawberry.field(description="Registered at (注册时间)")
     row: strawberry.Private[VolunteerRow]
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, **representation: Any) -> Volunteer | None:
+        if "volunteerNumber" in representation:
+            return await reference(
+                info, cls, VolunteerRow, "volunteer_number", representation["volunteerNumber"]
+            )
+        return await reference(
+            info, cls, VolunteerRow, "id", decode_int_id(representation.get("id", ""), "Volunteer")
+        )
 
     def owner_volunteer_id(self) -> int | None:
         return self.row.id
