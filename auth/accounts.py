@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from auth.viewer import Grant, Viewer
 from models import Account, RoleGrant, Volunteer
@@ -14,11 +15,13 @@ async def viewer_for(session: AsyncSession, account: Account) -> Viewer:
     assert account.id is not None
     grants = (
         await session.execute(
-            select(RoleGrant).where(RoleGrant.account_id == account.id, RoleGrant.revoked_at.is_(None))  # type: ignore[union-attr]
+            select(RoleGrant).where(
+                col(RoleGrant.account_id) == account.id, col(RoleGrant.revoked_at).is_(None)
+            )
         )
     ).scalars()
     volunteer_id = (
-        await session.execute(select(Volunteer.id).where(Volunteer.account_id == account.id))
+        await session.execute(select(col(Volunteer.id)).where(col(Volunteer.account_id) == account.id))
     ).scalar_one_or_none()
     return Viewer(
         account_id=account.id,

@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, false, or_, select
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col
 
 from auth.jurisdiction import code_range
 from auth.viewer import Viewer
@@ -64,14 +64,16 @@ def _volunteer_conditions(viewer: Viewer) -> list[ColumnElement[bool]]:
     m = TeamMembership
     if viewer.region_prefixes:
         conds.append(in_regions(Volunteer.region_code, viewer.region_prefixes))
-        members = select(m.volunteer_id).where(
-            m.status == MembershipStatus.JOINED, in_regions(m.region_code, viewer.region_prefixes)
+        members = select(col(m.volunteer_id)).where(
+            col(m.status) == MembershipStatus.JOINED, in_regions(m.region_code, viewer.region_prefixes)
         )
         conds.append(_col(Volunteer, "id").in_(members))
     if viewer.team_ids:
         teams = sorted(viewer.team_ids)
-        members = select(m.volunteer_id).where(m.team_id.in_(teams), m.status.in_(_ACTIVE_MEMBER))
-        signed = select(SignUp.volunteer_id).where(SignUp.team_id.in_(teams))
+        members = select(col(m.volunteer_id)).where(
+            col(m.team_id).in_(teams), col(m.status).in_(_ACTIVE_MEMBER)
+        )
+        signed = select(col(SignUp.volunteer_id)).where(col(SignUp.team_id).in_(teams))
         conds.append(_col(Volunteer, "id").in_(members))
         conds.append(_col(Volunteer, "id").in_(signed))
     if viewer.volunteer_id is not None:
@@ -89,14 +91,15 @@ def _team_owned_conditions(model: type[SQLModel], viewer: Viewer) -> list[Column
         conds.append(team_key.in_(sorted(viewer.team_ids)))
     if viewer.volunteer_id is not None:
         if model is Team:
-            mine = select(TeamMembership.team_id).where(
-                TeamMembership.volunteer_id == viewer.volunteer_id,
-                TeamMembership.status.in_(_ACTIVE_MEMBER),
+            mine = select(col(TeamMembership.team_id)).where(
+                col(TeamMembership.volunteer_id) == viewer.volunteer_id,
+                col(TeamMembership.status).in_(_ACTIVE_MEMBER),
             )
             conds.append(team_key.in_(mine))
         elif model in (Project, Post):
-            key = _col(Project, "id") if model is Project else Post.project_id
-            conds.append(key.in_(select(SignUp.project_id).where(SignUp.volunteer_id == viewer.volunteer_id)))
+            key = _col(Project, "id") if model is Project else col(Post.project_id)
+            signed_up = select(col(SignUp.project_id)).where(col(SignUp.volunteer_id) == viewer.volunteer_id)
+            conds.append(key.in_(signed_up))
     return conds
 
 

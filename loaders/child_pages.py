@@ -48,11 +48,11 @@ class ChildPages(DataLoader[ChildKey, Page], Generic[M]):
             partition_by=parent_col, order_by=order_columns(self.model, args.order)
         )
         total = func.count().over(partition_by=parent_col)
-        inner = select(self.model, number.label("_rn"), total.label("_total")).where(
+        ranked = select(self.model, number.label("_rn"), total.label("_total")).where(
             parent_col.in_(parent_ids)
         )
-        inner = scope(apply(inner, self.model, args.where), self.model, self.viewer).subquery()
-        row = aliased(self.model, inner)
+        inner = scope(apply(ranked, self.model, args.where), self.model, self.viewer).subquery()
+        row: Any = aliased(self.model, inner)
         statement = (
             select(row, inner.c._rn, inner.c._total)
             .where(

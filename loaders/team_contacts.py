@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select, union
+from sqlmodel import col
 from strawberry.dataloader import DataLoader
 
 from auth.viewer import Viewer
@@ -25,10 +26,12 @@ class TeamContacts(DataLoader[int, bool]):
             return [False] * len(volunteer_ids)
         teams, ids = sorted(self.viewer.team_ids), set(volunteer_ids)
         statement = union(
-            select(TeamMembership.volunteer_id).where(
-                TeamMembership.team_id.in_(teams), TeamMembership.volunteer_id.in_(ids)
+            select(col(TeamMembership.volunteer_id)).where(
+                col(TeamMembership.team_id).in_(teams), col(TeamMembership.volunteer_id).in_(ids)
             ),
-            select(SignUp.volunteer_id).where(SignUp.team_id.in_(teams), SignUp.volunteer_id.in_(ids)),
+            select(col(SignUp.volunteer_id)).where(
+                col(SignUp.team_id).in_(teams), col(SignUp.volunteer_id).in_(ids)
+            ),
         )
         async with self.sessions() as session:
             found = set((await session.execute(statement)).scalars().all())

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from auth.jurisdiction import jurisdiction_prefix, level_of
 from auth.viewer import Viewer
@@ -26,7 +27,7 @@ RESERVED_PREFIXES = ("mz_", "wm_")
 
 
 def check_username(username: str, field: str = "username") -> None:
-    if not USERNAME.match(username):
+    if not USERNAME.fullmatch(username):  # not match(): ``$`` would accept a trailing newline
         raise AppError("BAD_USER_INPUT", key="USERNAME_FORMAT", field=field)
     if username.lower().startswith(RESERVED_PREFIXES):
         raise AppError("BAD_USER_INPUT", key="USERNAME_RESERVED", field=field)
@@ -126,12 +127,14 @@ async def create_admin(services: Services, viewer: Viewer, new: NewAdmin, reques
 
 async def set_account_status(
     services: Services, viewer: Viewer, account_id: int, status: AccountStatus, request_id: str
-) -> Account:
-    """Enable or disable an admin account strictly below the viewer in the viewer's jurisdiction."""
+) -> tuple[Account, list[RoleGrant]]:
+    """Enable or disable an admin account strictly below the viewer in the viewer's jurisdiction.
+
+    Returns the account and its live grants."""
     async with services.sessions() as session, session.begin():
         account = await session.get(Account, account_id)
         grants = (
-            (await session.execute(select(RoleGrant).where(RoleGrant.account_id == account_id)))
+            (await session.execute(select(RoleGrant).where(col(RoleGrant.account_id) == account_id)))
             .scalars()
             .all()
         )
@@ -154,4 +157,4 @@ async def set_account_status(
         from resolvers.sessions import revoke_all
 
         await revoke_all(services, account_id)
-    return account
+    return account, [g for g in grants if g.revoked_at is None]

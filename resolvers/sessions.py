@@ -13,8 +13,9 @@ import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from auth.accounts import viewer_for
 from auth.tokens import hash_refresh_token, new_family_id, new_refresh_token
@@ -40,11 +41,11 @@ def _aware(moment: datetime) -> datetime:
 
 async def _find_account(session: AsyncSession, services: Services, login: str) -> Account | None:
     index = services.cipher.blind_index(login)
-    by_person = select(Volunteer.account_id).where(
-        or_(Volunteer.phone_hash == index, Volunteer.id_number_hash == index),
-        Volunteer.account_id.is_not(None),  # type: ignore[union-attr]
+    by_person = select(col(Volunteer.account_id)).where(
+        or_(col(Volunteer.phone_hash) == index, col(Volunteer.id_number_hash) == index),
+        col(Volunteer.account_id).is_not(None),
     )
-    statement = select(Account).where(or_(Account.username == login, Account.id.in_(by_person)))  # type: ignore[union-attr]
+    statement = select(Account).where(or_(col(Account.username) == login, col(Account.id).in_(by_person)))
     rows = (await session.execute(statement)).scalars().all()
     exact = [a for a in rows if a.username == login]
     return exact[0] if exact else (rows[0] if len(rows) == 1 else None)
@@ -97,14 +98,14 @@ async def refresh(services: Services, token: str) -> Session:
     async with services.sessions() as session, session.begin():
         stored = (
             await session.execute(
-                select(RefreshToken).where(RefreshToken.token_hash == digest).with_for_update()
+                select(RefreshToken).where(col(RefreshToken.token_hash) == digest).with_for_update()
             )
         ).scalar_one_or_none()
         if stored is None:
             raise AppError("INVALID_REFRESH_TOKEN")
         now = utcnow()
         if stored.revoked_at is not None:  # reuse of a rotated token: assume theft, end the whole family
-            await _revoke(session, RefreshToken.family == stored.family)
+            await _revoke(session, col(RefreshToken.family) == stored.family)
             reused = True
         else:
             account = await session.get(Account, stored.account_id)
@@ -117,9 +118,11 @@ async def refresh(services: Services, token: str) -> Session:
     return result
 
 
-async def _revoke(session: AsyncSession, condition: object) -> int:
+async def _revoke(session: AsyncSession, condition: ColumnElement[bool]) -> int:
     result = await session.execute(
-        update(RefreshToken).where(condition, RefreshToken.revoked_at.is_(None)).values(revoked_at=utcnow())  # type: ignore[arg-type, union-attr]
+        update(RefreshToken)
+        .where(condition, col(RefreshToken.revoked_at).is_(None))
+        .values(revoked_at=utcnow())
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 
@@ -129,16 +132,18 @@ async def logout(services: Services, token: str) -> bool:
     async with services.sessions() as session, session.begin():
         family = (
             await session.execute(
-                select(RefreshToken.family).where(RefreshToken.token_hash == hash_refresh_token(token))
+                select(col(RefreshToken.family)).where(
+                    col(RefreshToken.token_hash) == hash_refresh_token(token)
+                )
             )
         ).scalar_one_or_none()
         if family is None:
             return False
-        await _revoke(session, RefreshToken.family == family)
+        await _revoke(session, col(RefreshToken.family) == family)
     return True
 
 
 async def revoke_all(services: Services, account_id: int) -> int:
     """Ends every session of the account; returns how many refresh tokens were revoked."""
     async with services.sessions() as session, session.begin():
-        return await _revoke(session, RefreshToken.account_id == account_id)
+        return await _revoke(session, col(RefreshToken.account_id) == account_id)

@@ -72,4 +72,4 @@ class ErrorCodes(SchemaExtension):
         if result is None or not getattr(result, "errors", None):
             return
         locale = getattr(self.execution_context.context, "locale", "zh")
-        result.errors = [classify(e, locale) for e in result.errors]
+        result.errors = [classify(e, locale) for e in result.errors or []]

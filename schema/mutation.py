@@ -13,7 +13,7 @@ from schema.context import Info
 from schema.directives import Requirement
 from schema.errors import AppError
 from schema.permissions import requires
-from schema.types.account import Account, Viewer
+from schema.types.account import Account, Grant, Viewer
 from schema.types.enums import Role
 from schema.viewer_info import grant_info, viewer_info
 
@@ -66,14 +66,14 @@ def _account_id(value: str) -> int:
         raise AppError("BAD_USER_INPUT", key="BAD_ID", field="accountId") from None
 
 
-def _account(row: object, region_code: str | None, can_reveal: bool) -> Account:
+def _account(row: object, grants: list[Grant]) -> Account:
     return Account(
         id=row.id,  # type: ignore[attr-defined]
         username=row.username,  # type: ignore[attr-defined]
         display_name=row.display_name,  # type: ignore[attr-defined]
         status=str(row.status),  # type: ignore[attr-defined]
         created_at=row.created_at,  # type: ignore[attr-defined]
-        grants=[grant_info(Role.REGION_ADMIN.value, region_code, None, can_reveal)] if region_code else [],
+        grants=grants,
         row=row,  # type: ignore[arg-type]
     )
 
@@ -121,7 +121,7 @@ class AdminMutation:
             input.username, input.password, input.display_name, input.region_code, input.can_reveal
         )
         row = await admins.create_admin(ctx.services, ctx.viewer, new, ctx.request_id)
-        return _account(row, input.region_code, input.can_reveal)
+        return _account(row, [grant_info(Role.REGION_ADMIN.value, input.region_code, None, input.can_reveal)])
 
     @strawberry.mutation(
         description="Disable or re-enable an admin account below you (停用/启用管理员)",
@@ -130,10 +130,12 @@ class AdminMutation:
     async def set_account_status(self, info: Info, account_id: strawberry.ID, active: bool) -> Account:
         ctx = info.context
         status = AccountStatus.ACTIVE if active else AccountStatus.DISABLED
-        row = await admins.set_account_status(
+        row, grants = await admins.set_account_status(
             ctx.services, ctx.viewer, _account_id(account_id), status, ctx.request_id
         )
-        return _account(row, None, False)
+        return _account(
+            row, [grant_info(str(g.role), g.region_code, g.team_id, g.can_reveal) for g in grants]
+        )
 
 
 @strawberry.type

@@ -33,7 +33,11 @@ async def test_bad_pagination_is_bad_user_input(api: Api, args: str, reason: str
 
 async def test_messages_are_chinese_by_default_and_english_on_request(api: Api) -> None:
     zh = await api.gql('{ region(code: "999999999999") { name } }')
-    en = await api.gql('{ region(code: "999999999999") { name } }', **{"accept-language": "en-US,en;q=0.9"})
+    en = (
+        await api.post(
+            '{ region(code: "999999999999") { name } }', None, **{"accept-language": "en-US,en;q=0.9"}
+        )
+    ).json()
     assert zh["errors"][0]["extensions"]["code"] == en["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     assert zh["errors"][0]["message"] == "未找到该对象"
     assert en["errors"][0]["message"] == "Not found"

@@ -215,12 +215,16 @@ async def test_failures_below_the_limit_are_cleared_by_a_success(
     async with client_at() as api:
         # given one failure short of the limit, then a success
         for _ in range(settings.login_max_failures - 1):
-            assert error_code(await api.gql(LOGIN, {"u": username, "p": "Wrong#pass1"})) == "INVALID_CREDENTIALS"
+            assert (
+                error_code(await api.gql(LOGIN, {"u": username, "p": "Wrong#pass1"})) == "INVALID_CREDENTIALS"
+            )
         await sign_in(api, username, password)
 
         # when the same number of failures follows
         for _ in range(settings.login_max_failures - 1):
-            assert error_code(await api.gql(LOGIN, {"u": username, "p": "Wrong#pass1"})) == "INVALID_CREDENTIALS"
+            assert (
+                error_code(await api.gql(LOGIN, {"u": username, "p": "Wrong#pass1"})) == "INVALID_CREDENTIALS"
+            )
 
         # then the account is still open
         assert (await sign_in(api, username, password))["viewer"]["username"] == username
@@ -333,9 +337,7 @@ async def test_logout_spends_the_refresh_token(api: Api) -> None:
     assert (await api.data(LOGOUT, {"t": "no-such-token"}))["logout"] is False
 
 
-async def test_revoke_all_sessions_ends_every_refresh_token(
-    api: Api, township_admin: dict[str, str]
-) -> None:
+async def test_revoke_all_sessions_ends_every_refresh_token(api: Api, township_admin: dict[str, str]) -> None:
     username, password = township_admin["username"], township_admin["password"]
     # given three sessions, one of them already rotated once
     sessions = [await sign_in(api, username, password) for _ in range(3)]

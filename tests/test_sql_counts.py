@@ -27,7 +27,9 @@ def _rows(data: dict[str, Any]) -> int:
 
 
 @pytest.mark.parametrize("who", ["demo_ministry", "demo_shandong", "demo_lixia"])
-async def test_nested_query_statement_count_is_flat(api: Api, tokens: dict[str, str], count_sql: Any, who: str) -> None:
+async def test_nested_query_statement_count_is_flat(
+    api: Api, tokens: dict[str, str], count_sql: Any, who: str
+) -> None:
     client = api.as_(tokens[who])
     counts, rows = [], []
     for first in (10, 100):
@@ -51,6 +53,8 @@ async def test_scoping_adds_no_statements(api: Api, tokens: dict[str, str], coun
 
 async def test_total_count_rides_with_the_page(api: Api, tokens: dict[str, str], count_sql: Any) -> None:
     with count_sql() as log:
-        data = await api.as_(tokens["demo_ministry"]).data("{ teams(first: 3) { totalCount nodes { name } } }")
+        data = await api.as_(tokens["demo_ministry"]).data(
+            "{ teams(first: 3) { totalCount nodes { name } } }"
+        )
     assert data["teams"]["totalCount"] >= 3
     assert len(log) == 1, log.report()

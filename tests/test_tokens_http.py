@@ -124,7 +124,9 @@ def assert_unauthenticated(response: httpx.Response, language: str = "zh") -> No
     assert "data" not in body, body
     assert len(body["errors"]) == 1
     assert body["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED"}
-    expected = "Sign-in required, or the session has expired" if language == "en" else "请先登录，或登录已失效"
+    expected = (
+        "Sign-in required, or the session has expired" if language == "en" else "请先登录，或登录已失效"
+    )
     assert body["errors"][0]["message"] == expected
 
 
@@ -161,7 +163,9 @@ async def test_malformed_authorization_header_is_a_401(api: Api, header: str) ->
     assert_unauthenticated(response, "en")
 
 
-async def test_bad_token_is_refused_for_mutations_too(api: Api, tokens: dict[str, str], settings: Settings) -> None:
+async def test_bad_token_is_refused_for_mutations_too(
+    api: Api, tokens: dict[str, str], settings: Settings
+) -> None:
     # a spoiled token on login is refused before the password is even looked at
     response = await api.as_(expired(tokens["demo_jinan"], settings)).post(
         LOGIN, {"u": "demo_jinan", "p": DEMO_PASSWORD}
@@ -174,7 +178,9 @@ async def app_with_keys(settings: Settings, keys: dict[str, bytes], active: str)
     """A second instance of the app over the same database, configured with other signing keys."""
     from server import create_app
 
-    application: Starlette = create_app(replace(settings, jwt_keys=keys, jwt_active_kid=active), migrate=False)
+    application: Starlette = create_app(
+        replace(settings, jwt_keys=keys, jwt_active_kid=active), migrate=False
+    )
     async with application.router.lifespan_context(application):
         transport = httpx.ASGITransport(app=application, client=("10.92.0.1", 40000))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
@@ -193,7 +199,9 @@ async def test_rotated_out_key_stops_working(api: Api, tokens: dict[str, str], s
         # then tokens signed with the old key keep working
         assert (await rotating.as_(old_token).data(VIEWER))["viewer"] == {"username": "demo_jinan"}
         # and new tokens are signed with the new key
-        new_token = (await rotating.data(LOGIN, {"u": "demo_jinan", "p": DEMO_PASSWORD}))["login"]["accessToken"]
+        new_token = (await rotating.data(LOGIN, {"u": "demo_jinan", "p": DEMO_PASSWORD}))["login"][
+            "accessToken"
+        ]
         assert jwt.get_unverified_header(new_token)["kid"] == new_kid
         assert (await rotating.as_(new_token).data(VIEWER))["viewer"] == {"username": "demo_jinan"}
 

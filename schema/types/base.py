@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 from functools import cache
-from typing import Any, TypeVar
+from collections.abc import Hashable
+from typing import Any, TypeVar, cast
 
 from sqlmodel import SQLModel
 
@@ -16,8 +17,8 @@ T = TypeVar("T")
 
 
 @cache
-def _copied_fields(cls: type) -> tuple[str, ...]:
-    definition = cls.__strawberry_definition__  # type: ignore[attr-defined]
+def _copied_fields(cls: Any) -> tuple[str, ...]:
+    definition = cls.__strawberry_definition__
     return tuple(
         f.python_name for f in definition.fields if f.base_resolver is None and f.python_name != "row"
     )
@@ -25,14 +26,14 @@ def _copied_fields(cls: type) -> tuple[str, ...]:
 
 def from_row(cls: type[T], row: Any) -> T:
     """``cls`` with every plain field copied from the column of the same name, and the row kept private."""
-    values = {name: getattr(row, name) for name in _copied_fields(cls)}
-    return cls(row=row, **values)
+    values = {name: getattr(row, name) for name in _copied_fields(cast(Hashable, cls))}
+    return cls(row=row, **values)  # type: ignore[call-arg]
 
 
 def build(cls: type[T], row: Any) -> T:
     """``cls.from_row(row)`` where the type defines one, else the generic copy."""
     custom = getattr(cls, "from_row", None)
-    return custom(row) if custom is not None else from_row(cls, row)  # type: ignore[no-any-return]
+    return custom(row) if custom is not None else from_row(cls, row)
 
 
 async def children(
