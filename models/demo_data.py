@@ -838,6 +838,8 @@ class _Generator:
     async def flush(self, buffers: Buffers) -> None:
         """One transaction: every table in parent-first order, ``CHUNK_ROWS`` rows per executemany."""
         async with self.sessions() as session, session.begin():
+            if session.get_bind().dialect.name == "sqlite":
+                await session.execute(text("PRAGMA cache_size=-262144"))
             for name in INSERT_ORDER:
                 rows = buffers.get(name, [])
                 for start in range(0, len(rows), CHUNK_ROWS):

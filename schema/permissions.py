@@ -80,6 +80,8 @@ def in_jurisdiction() -> InJurisdiction:
 class PersonalData(Protocol):
     """What a type with sensitive fields tells the extension about the row."""
 
+    id: Any
+
     def owner_volunteer_id(self) -> int | None: ...
     def owner_region_code(self) -> str | None: ...
 
@@ -118,13 +120,14 @@ class Sensitive(FieldExtension):
             return value
         if not await self._reveals(source, info):
             return None if self.kind is SensitiveKind.LOCATION else mask(str(value), self.kind)
+        # The subject is the person whose data was read; the detail names the object it was read on.
         info.context.audit.append(
             {
                 "action": "REVEAL_" + self.kind.value,
-                "subject_type": type(source).__name__,
-                "subject_id": owner,
+                "subject_type": "Volunteer" if owner is not None else type(source).__name__,
+                "subject_id": owner if owner is not None else source.id,
                 "region_code": source.owner_region_code(),
-                "detail": {"field": info.field_name},
+                "detail": {"field": info.field_name, "type": type(source).__name__, "id": source.id},
             }
         )
         return value

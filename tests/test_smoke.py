@@ -15,3 +15,17 @@ async def test_provinces_are_public(api: Api) -> None:
 async def test_health(api: Api) -> None:
     assert (await api.client.get("/healthz")).json() == {"status": "ok"}
     assert (await api.client.get("/readyz")).json() == {"status": "ready"}
+
+
+CHILDREN = """{ region(code: "370100000000") { name children(first: 100) { totalCount nodes { name retiredYear } } } }"""
+RETIRED = """{ region(code: "110000000000") {
+  children(first: 100, filter: {current: false}) { nodes { code name retiredYear } } } }"""
+
+
+async def test_region_children_are_current_unless_asked(api: Api) -> None:
+    jinan = (await api.data(CHILDREN))["region"]
+    assert jinan["name"] == "济南市"
+    assert all(n["retiredYear"] is None for n in jinan["children"]["nodes"])
+    assert "历下区" in {n["name"] for n in jinan["children"]["nodes"]}
+    retired = (await api.data(RETIRED))["region"]["children"]["nodes"]
+    assert retired and all(n["retiredYear"] for n in retired)

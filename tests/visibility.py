@@ -12,7 +12,7 @@ import base64
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, or_, select
+from sqlalchemy import ColumnElement, delete, false, func, or_, select
 from sqlmodel import SQLModel
 
 import models as m
@@ -210,3 +210,25 @@ async def walk(api: Api, field: str, args: str = "") -> tuple[set[int], int]:
         after = page["pageInfo"]["endCursor"]
     assert len(ids) == len(set(ids)), f"{field}: a row appeared on two pages"
     return set(ids), total
+
+
+async def add_account(app: Any, username: str, password: str, *grants: m.RoleGrant) -> int:
+    """An account with ``grants`` written straight to the database (for scopes the demo data lacks)."""
+    services = app.state.services
+    async with services.sessions() as session, session.begin():
+        account = m.Account(username=username, password_hash=services.passwords.hash(password))
+        session.add(account)
+        await session.flush()
+        assert account.id is not None
+        for grant in grants:
+            grant.account_id = account.id
+            session.add(grant)
+        return account.id
+
+
+async def remove_account(app: Any, account_id: int) -> None:
+    """Undo ``add_account`` (and the sessions its sign-ins opened), leaving the shared database as found."""
+    async with app.state.services.sessions() as session, session.begin():
+        for model in (m.RefreshToken, m.RoleGrant):
+            await session.execute(delete(model).where(col(model, "account_id") == account_id))
+        await session.execute(delete(m.Account).where(col(m.Account, "id") == account_id))

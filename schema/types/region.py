@@ -93,8 +93,9 @@ class Region(relay.Node):
         filter: RegionFilter | None = None,
         order_by: list[RegionOrder] | None = None,
     ) -> Connection[Region]:
+        current = filter or RegionFilter()  # current codes unless the client asks for retired ones
         return await children(
-            info, Region, RegionRow, "parent_code", self.code, first, after, filter, order_by
+            info, Region, RegionRow, "parent_code", self.code, first, after, current, order_by
         )
 
 

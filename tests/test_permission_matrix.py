@@ -1,0 +1,394 @@
+"""The permission matrix of docs/permissions.md as tables, run through the HTTP app.
+
+Role × root list: every row the API returns (all pages) against the rows the rules allow, computed from the
+tables with plain WHERE conditions (tests/visibility.py, not ``scope()``); ``totalCount`` counts exactly those.
+Role × personal field: ID numbers and phones masked or not, location data withheld or not, and every unmasked
+read by someone other than the owner written to the audit trail.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from starlette.applications import Starlette
+
+import models as m
+from models.db import SessionFactory
+from tests.conftest import Api
+from tests.visibility import (
+    ANONYMOUS,
+    ROOT_LISTS,
+    Person,
+    codes,
+    count,
+    db_id,
+    gid,
+    person,
+    visible_ids,
+    walk,
+)
+
+ROLES = (
+    "anonymous",
+    "demo_volunteer",
+    "demo_team",
+    "demo_lixia",
+    "demo_jinan",
+    "demo_shandong",
+    "demo_xihu",
+    "demo_ministry",
+)
+# R: exactly the rows in the role's scope · U: UNAUTHENTICATED · F: FORBIDDEN · P: public reference data
+COLUMNS = (*ROOT_LISTS, "regions")  # volunteers … auditEvents, then regions
+MATRIX = {
+    "anonymous": "U U U U U U U U U U P",
+    "demo_volunteer": "R R R R R R R R R F P",
+    "demo_team": "R R R R R R R R R F P",
+    "demo_lixia": "R R R R R R R R R R P",
+    "demo_jinan": "R R R R R R R R R R P",
+    "demo_shandong": "R R R R R R R R R R P",
+    "demo_xihu": "R R R R R R R R R R P",
+    "demo_ministry": "R R R R R R R R R R P",
+}
+CELLS = [
+    (role, field, cell) for role in ROLES for field, cell in zip(COLUMNS, MATRIX[role].split(), strict=True)
+]
+MAY_BE_EMPTY = {("demo_xihu", "auditEvents")}
+"""Cells whose expected row set may legitimately be empty; every other R cell must show rows."""
+
+
+@pytest.fixture(scope="module")
+def sessions(app: Starlette) -> SessionFactory:
+    factory: SessionFactory = app.state.services.sessions
+    return factory
+
+
+@pytest.fixture(scope="module")
+async def people(sessions: SessionFactory) -> dict[str, Person]:
+    found = {name: await person(sessions, name) for name in ROLES if name != "anonymous"}
+    return {"anonymous": ANONYMOUS, **found}
+
+
+def client(api: Api, tokens: dict[str, str], role: str) -> Api:
+    return api.as_(None if role == "anonymous" else tokens[role])
+
+
+VOLUNTEER_PII = "query($id: ID!) { node(id: $id) { ... on Volunteer { id idNumber phone } } }"
+
+
+@pytest.fixture(scope="module")
+async def audit_trail(api: Api, tokens: dict[str, str], people: dict[str, Person]) -> None:
+    """At least one audit event in 历下区: the province admin reveals the demo volunteer's ID number."""
+    volunteer_id = people["demo_volunteer"].volunteer_id
+    await api.as_(tokens["demo_shandong"]).data(VOLUNTEER_PII, {"id": gid("Volunteer", volunteer_id)})
+
+
+# --- role × root list ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("role", "field", "cell"), CELLS, ids=[f"{r}-{f}" for r, f, _ in CELLS])
+async def test_root_list(
+    api: Api,
+    tokens: dict[str, str],
+    sessions: SessionFactory,
+    people: dict[str, Person],
+    audit_trail: None,
+    role: str,
+    field: str,
+    cell: str,
+) -> None:
+    viewer = client(api, tokens, role)
+    if cell in ("U", "F"):
+        body = await viewer.gql(f"{{ {field}(first: 100) {{ totalCount nodes {{ id }} }} }}")
+        assert body["data"] is None
+        assert codes(body) == [{"U": "UNAUTHENTICATED", "F": "FORBIDDEN"}[cell]]
+        return
+    if cell == "P":
+        data = await viewer.data(f"{{ {field}(first: 100) {{ totalCount nodes {{ id code }} }} }}")
+        provinces = await count(sessions, m.Region, m.Region.level == 1, m.Region.retired_year.is_(None))  # type: ignore[union-attr]
+        assert data[field]["totalCount"] == provinces == len(data[field]["nodes"])
+        return
+    expected = await visible_ids(sessions, ROOT_LISTS[field], people[role])
+    got, total = await walk(viewer, field)
+    assert got == expected, (
+        f"{role} {field}: extra {sorted(got - expected)}, missing {sorted(expected - got)}"
+    )
+    assert total == len(expected)
+    assert expected or (role, field) in MAY_BE_EMPTY, f"{role} {field}: the cell has no rows to test"
+
+
+async def test_region_admin_scopes_nest(api: Api, tokens: dict[str, str]) -> None:
+    """County ⊆ city ⊆ province ⊆ ministry, and two counties share no team-owned rows."""
+    for field in ("teams", "projects", "signUps", "serviceRecords", "certificates"):
+        seen = {r: (await walk(api.as_(tokens[r]), field))[0] for r in ROLES if r.startswith("demo_")}
+        assert seen["demo_lixia"] <= seen["demo_jinan"] <= seen["demo_shandong"] <= seen["demo_ministry"]
+        assert not seen["demo_lixia"] & seen["demo_xihu"], field
+
+
+# --- lookups by role ------------------------------------------------------------------------------------------
+
+LOOKUP = """
+query($id: ID!, $number: String!, $code: String!) {
+  node(id: $id) { id }
+  volunteerByNumber(number: $number) { id }
+  teamByCreditCode(creditCode: $code) { id }
+}
+"""
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_direct_lookups_follow_the_lists(
+    api: Api, tokens: dict[str, str], sessions: SessionFactory, people: dict[str, Person], role: str
+) -> None:
+    """node / volunteerByNumber / teamByCreditCode find a row exactly when the role's lists contain it."""
+    who, demo = people[role], people["demo_volunteer"]
+    async with sessions() as session:
+        number = (
+            await session.execute(
+                select(m.Volunteer.volunteer_number).where(m.Volunteer.id == demo.volunteer_id)
+            )
+        ).scalar_one()
+        team_id, credit_code = (
+            await session.execute(
+                select(m.Team.id, m.Team.credit_code)
+                .where(m.Team.credit_code.is_not(None))  # type: ignore[union-attr]
+                .order_by(m.Team.id)
+                .limit(1)
+            )
+        ).one()
+    body = await client(api, tokens, role).gql(
+        LOOKUP, {"id": gid("Volunteer", demo.volunteer_id), "number": number, "code": credit_code}
+    )
+    sees_volunteer = demo.volunteer_id in await visible_ids(sessions, m.Volunteer, who)
+    sees_team = team_id in await visible_ids(sessions, m.Team, who)
+    data = body["data"]
+    errors = {e["path"][0]: e["extensions"]["code"] for e in body.get("errors", [])}
+    assert (data["node"] is not None) == sees_volunteer
+    if role == "anonymous":
+        assert data["volunteerByNumber"] is None and data["teamByCreditCode"] is None
+        assert errors == {
+            "node": "NOT_FOUND",
+            "volunteerByNumber": "UNAUTHENTICATED",
+            "teamByCreditCode": "UNAUTHENTICATED",
+        }
+        return
+    assert (data["volunteerByNumber"] is not None) == sees_volunteer
+    assert (data["teamByCreditCode"] is not None) == sees_team
+    hidden = {"node", "volunteerByNumber"} if not sees_volunteer else set()
+    assert errors == dict.fromkeys(hidden | ({"teamByCreditCode"} if not sees_team else set()), "NOT_FOUND")
+
+
+async def test_anonymous_reads_the_region_tree(api: Api) -> None:
+    data = await api.data(
+        '{ region(code: "370102000000") { name parent { name } children(first: 3) { totalCount } } '
+        + 'node(id: "UmVnaW9uOjM3MDEwMjAwMDAwMA==") { ... on Region { code } } viewer { username } }'
+    )
+    assert data["region"]["name"] == "历下区" and data["region"]["parent"]["name"] == "济南市"
+    assert data["region"]["children"]["totalCount"] > 0
+    assert data["node"] == {"code": "370102000000"}
+    assert data["viewer"] is None
+
+
+# --- role × personal data -----------------------------------------------------------------------------------
+
+PLAIN, MASKED, NULL, HIDDEN = "plain", "masked", "null", "hidden"
+# role: (idNumber, phone, audited actions) for the demo volunteer (历下区, member of demo_team's team)
+VOLUNTEER_MASKS: dict[str, tuple[str, str, set[str]]] = {
+    "demo_volunteer": (PLAIN, PLAIN, set()),  # the owner; own reads are not audited
+    "demo_team": (MASKED, PLAIN, {"REVEAL_PHONE"}),  # team admins see their members' phones
+    "demo_lixia": (MASKED, MASKED, set()),
+    "demo_jinan": (MASKED, MASKED, set()),
+    "demo_shandong": (PLAIN, PLAIN, {"REVEAL_ID_NUMBER", "REVEAL_PHONE"}),  # holds the reveal right
+    "demo_xihu": (HIDDEN, HIDDEN, set()),
+    "demo_ministry": (MASKED, MASKED, set()),  # the demo ministry grant has no reveal right
+    "anonymous": (HIDDEN, HIDDEN, set()),
+}
+# role: (check-in latitude and longitude, audited actions) for a GPS check-in with demo_team's team
+LOCATION_MASKS: dict[str, tuple[str, set[str]]] = {
+    "demo_team": (NULL, set()),
+    "demo_lixia": (NULL, set()),
+    "demo_jinan": (NULL, set()),
+    "demo_shandong": (PLAIN, {"REVEAL_LOCATION"}),
+    "demo_xihu": (HIDDEN, set()),
+    "demo_ministry": (NULL, set()),
+    "anonymous": (HIDDEN, set()),
+}
+
+
+async def audit_count(sessions: SessionFactory, who: Person) -> dict[str, int]:
+    if who.account_id is None:
+        return {}
+    async with sessions() as session:
+        rows = await session.execute(
+            select(m.AuditEvent.action, func.count())
+            .where(m.AuditEvent.actor_id == who.account_id)
+            .group_by(m.AuditEvent.action)
+        )
+        return {str(action): int(n) for action, n in rows.all()}
+
+
+def new_actions(before: dict[str, int], after: dict[str, int]) -> set[str]:
+    return {action for action, n in after.items() if n > before.get(action, 0)}
+
+
+def masked_form(value: str, plain: str) -> bool:
+    return len(value) == len(plain) and value != plain and "*" in value and value[-4:] == plain[-4:]
+
+
+async def pii(app: Starlette, volunteer_id: int | None) -> tuple[str, str]:
+    cipher = app.state.services.cipher
+    async with app.state.services.sessions() as session:
+        row = await session.get(m.Volunteer, volunteer_id)
+    assert row is not None and row.phone_enc is not None
+    return (
+        cipher.decrypt(row.id_number_enc, "volunteer.id_number"),
+        cipher.decrypt(row.phone_enc, "volunteer.phone"),
+    )
+
+
+def check(value: Any, plain: str, expected: str) -> None:
+    if expected == PLAIN:
+        assert value == plain
+    elif expected == MASKED:
+        assert isinstance(value, str) and masked_form(value, plain), value
+    else:
+        assert value is None
+
+
+@pytest.mark.parametrize("role", list(VOLUNTEER_MASKS))
+async def test_volunteer_pii(
+    api: Api,
+    app: Starlette,
+    tokens: dict[str, str],
+    sessions: SessionFactory,
+    people: dict[str, Person],
+    role: str,
+) -> None:
+    id_cell, phone_cell, audited = VOLUNTEER_MASKS[role]
+    who, subject = people[role], people["demo_volunteer"].volunteer_id
+    plain_id, plain_phone = await pii(app, subject)
+    before = await audit_count(sessions, who)
+    body = await client(api, tokens, role).gql(VOLUNTEER_PII, {"id": gid("Volunteer", subject)})
+    node = body["data"]["node"]
+    if id_cell == HIDDEN:
+        assert node is None and codes(body) == ["NOT_FOUND"]
+    else:
+        assert "errors" not in body
+        check(node["idNumber"], plain_id, id_cell)
+        check(node["phone"], plain_phone, phone_cell)
+    assert new_actions(before, await audit_count(sessions, who)) == audited
+
+
+async def test_team_admin_sees_phones_of_members_from_elsewhere(
+    api: Api, app: Starlette, tokens: dict[str, str], sessions: SessionFactory, people: dict[str, Person]
+) -> None:
+    """A joined member of the admin's team registered outside the team's county: phone shown, ID masked."""
+    team_id = people["demo_team"].team_ids[0]
+    tm = m.TeamMembership
+    async with sessions() as session:
+        team_region = (
+            await session.execute(select(m.Team.region_code).where(m.Team.id == team_id))
+        ).scalar_one()
+        member = (
+            await session.execute(
+                select(m.Volunteer.id)
+                .join(tm, tm.volunteer_id == m.Volunteer.id)
+                .where(tm.team_id == team_id, tm.status == "JOINED")
+                .where(m.Volunteer.region_code.not_like(f"{team_region[:6]}%"))  # type: ignore[attr-defined]
+                .order_by(m.Volunteer.id)
+                .limit(1)
+            )
+        ).scalar_one()
+    plain_id, plain_phone = await pii(app, member)
+    for role, id_cell, phone_cell in (("demo_team", MASKED, PLAIN), ("demo_lixia", MASKED, MASKED)):
+        node = (await client(api, tokens, role).data(VOLUNTEER_PII, {"id": gid("Volunteer", member)}))["node"]
+        check(node["idNumber"], plain_id, id_cell)
+        check(node["phone"], plain_phone, phone_cell)
+
+
+async def test_province_admin_reveals_its_volunteers_and_is_audited(
+    api: Api, app: Starlette, tokens: dict[str, str], sessions: SessionFactory, people: dict[str, Person]
+) -> None:
+    who = people["demo_shandong"]
+    query = '{ volunteers(first: 10, filter: {region: "370000000000"}) { nodes { id idNumber phone } } }'
+    async with sessions() as session:
+        before = int(
+            (
+                await session.execute(
+                    select(func.count()).where(
+                        m.AuditEvent.actor_id == who.account_id, m.AuditEvent.action == "REVEAL_ID_NUMBER"
+                    )
+                )
+            ).scalar_one()
+        )
+    nodes = (await api.as_(tokens["demo_shandong"]).data(query))["volunteers"]["nodes"]
+    assert len(nodes) == 10
+    revealed = set()
+    for node in nodes:
+        subject = db_id(node["id"])
+        plain_id, plain_phone = await pii(app, subject)
+        assert (node["idNumber"], node["phone"]) == (plain_id, plain_phone)
+        revealed.add(subject)
+    async with sessions() as session:
+        events = (
+            await session.execute(
+                select(m.AuditEvent.subject_type, m.AuditEvent.subject_id, m.AuditEvent.region_code)
+                .where(m.AuditEvent.actor_id == who.account_id, m.AuditEvent.action == "REVEAL_ID_NUMBER")
+                .order_by(m.AuditEvent.id)
+                .offset(before)
+            )
+        ).all()
+    assert {e.subject_id for e in events} == revealed
+    assert {e.subject_type for e in events} == {"Volunteer"}
+    assert all(e.region_code and e.region_code.startswith("37") for e in events)
+
+
+LOCATION = """
+query($id: ID!) { node(id: $id) { ... on Attendance { checkInLatitude checkInLongitude } } }
+"""
+
+
+@pytest.mark.parametrize("role", [*LOCATION_MASKS, "demo_volunteer"])
+async def test_check_in_location(
+    api: Api, tokens: dict[str, str], sessions: SessionFactory, people: dict[str, Person], role: str
+) -> None:
+    team_id, owner = people["demo_team"].team_ids[0], people["demo_volunteer"].volunteer_id
+    async with sessions() as session:
+        row = (
+            await session.execute(
+                select(m.Attendance)
+                .where(m.Attendance.team_id == team_id, m.Attendance.check_in_lat.is_not(None))  # type: ignore[union-attr]
+                .order_by(m.Attendance.volunteer_id != owner, m.Attendance.id)
+                .limit(1)
+            )
+        ).scalar_one()
+    if role == "demo_volunteer":  # the owner sees it; anybody else's check-in is not theirs to see
+        cell, audited = (PLAIN, set()) if row.volunteer_id == owner else (HIDDEN, set())
+    else:
+        cell, audited = LOCATION_MASKS[role]
+    who = people[role]
+    before = await audit_count(sessions, who)
+    body = await client(api, tokens, role).gql(LOCATION, {"id": gid("Attendance", row.id)})
+    node = body["data"]["node"]
+    if cell == HIDDEN:
+        assert node is None and codes(body) == ["NOT_FOUND"]
+    elif cell == PLAIN:
+        assert (node["checkInLatitude"], node["checkInLongitude"]) == (row.check_in_lat, row.check_in_lng)
+    else:
+        assert node == {"checkInLatitude": None, "checkInLongitude": None}
+    assert new_actions(before, await audit_count(sessions, who)) == audited
+    if audited:  # the event names whose data was read, and on which object
+        async with sessions() as session:
+            event = (
+                await session.execute(
+                    select(m.AuditEvent)
+                    .where(m.AuditEvent.actor_id == who.account_id, m.AuditEvent.action == "REVEAL_LOCATION")
+                    .order_by(m.AuditEvent.id.desc())  # type: ignore[union-attr]
+                    .limit(1)
+                )
+            ).scalar_one()
+        assert (event.subject_type, event.subject_id) == ("Volunteer", row.volunteer_id)
+        assert event.region_code == row.region_code
+        assert event.detail == {"field": "checkInLongitude", "type": "Attendance", "id": row.id}
