@@ -46,7 +46,8 @@ S = TypeVar("S", bound=Select[Any])
 
 _TEAM_OWNED: tuple[type[SQLModel], ...] = (Project, Post, SignInPoint)
 _PERSONAL: tuple[type[SQLModel], ...] = (TeamMembership, SignUp, Attendance, ServiceRecord, Certificate)
-_ACTIVE_MEMBER = (MembershipStatus.JOINED, MembershipStatus.APPLYING, MembershipStatus.INVITED)
+ACTIVE_MEMBER = (MembershipStatus.JOINED, MembershipStatus.APPLYING, MembershipStatus.INVITED)
+"""Memberships that tie a volunteer to a team now (not left or rejected): for scope and team contacts."""
 
 
 def _col(model: type[SQLModel], name: str) -> Any:
@@ -71,7 +72,7 @@ def _volunteer_conditions(viewer: Viewer) -> list[ColumnElement[bool]]:
     if viewer.team_ids:
         teams = sorted(viewer.team_ids)
         members = select(col(m.volunteer_id)).where(
-            col(m.team_id).in_(teams), col(m.status).in_(_ACTIVE_MEMBER)
+            col(m.team_id).in_(teams), col(m.status).in_(ACTIVE_MEMBER)
         )
         signed = select(col(SignUp.volunteer_id)).where(col(SignUp.team_id).in_(teams))
         conds.append(_col(Volunteer, "id").in_(members))
@@ -93,7 +94,7 @@ def _team_owned_conditions(model: type[SQLModel], viewer: Viewer) -> list[Column
         if model is Team:
             mine = select(col(TeamMembership.team_id)).where(
                 col(TeamMembership.volunteer_id) == viewer.volunteer_id,
-                col(TeamMembership.status).in_(_ACTIVE_MEMBER),
+                col(TeamMembership.status).in_(ACTIVE_MEMBER),
             )
             conds.append(team_key.in_(mine))
         elif model in (Project, Post):

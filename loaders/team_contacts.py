@@ -1,4 +1,5 @@
-"""Which volunteers a team admin organises (members, applicants, sign-ups of the admin's teams).
+"""Which volunteers a team admin organises (current members, applicants and invitees, sign-ups of the admin's
+teams; not former members or rejected applicants), the same volunteers ``scope()`` shows the admin.
 
 Answers the ``@sensitive(kind: PHONE)`` question for team admins in one query per batch.
 """
@@ -11,6 +12,7 @@ from sqlalchemy import select, union
 from sqlmodel import col
 from strawberry.dataloader import DataLoader
 
+from auth.scope import ACTIVE_MEMBER
 from auth.viewer import Viewer
 from models import SignUp, TeamMembership
 from models.db import SessionFactory
@@ -27,7 +29,9 @@ class TeamContacts(DataLoader[int, bool]):
         teams, ids = sorted(self.viewer.team_ids), set(volunteer_ids)
         statement = union(
             select(col(TeamMembership.volunteer_id)).where(
-                col(TeamMembership.team_id).in_(teams), col(TeamMembership.volunteer_id).in_(ids)
+                col(TeamMembership.team_id).in_(teams),
+                col(TeamMembership.volunteer_id).in_(ids),
+                col(TeamMembership.status).in_(ACTIVE_MEMBER),
             ),
             select(col(SignUp.volunteer_id)).where(
                 col(SignUp.team_id).in_(teams), col(SignUp.volunteer_id).in_(ids)

@@ -87,11 +87,13 @@ class PersonalData(Protocol):
 
 
 def mask(value: str, kind: SensitiveKind) -> str:
-    if kind is SensitiveKind.PHONE and len(value) >= 7:
+    """Mobile numbers ``138****5678``; anything else keeps at most a quarter (and 4 characters) at each end,
+    ``3701**********1962``, and nothing of 8 characters or fewer, so short values — landlines, passport and
+    permit numbers — stay at least half hidden."""
+    if kind is SensitiveKind.PHONE and len(value) >= 11:
         return value[:3] + "*" * (len(value) - 7) + value[-4:]
-    if len(value) > 8:
-        return value[:4] + "*" * (len(value) - 8) + value[-4:]
-    return "*" * len(value)
+    keep = min(4, len(value) // 4) if len(value) > 8 else 0
+    return value[:keep] + "*" * (len(value) - 2 * keep) + value[len(value) - keep :]
 
 
 class Sensitive(FieldExtension):

@@ -8,24 +8,31 @@ read by someone other than the owner written to the audit trail.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from starlette.applications import Starlette
 
 import models as m
 from models.db import SessionFactory
-from tests.conftest import Api
+from models.enums import MembershipStatus, Role
+from schema.directives import SensitiveKind
+from schema.permissions import mask
+from tests.conftest import Api, login
 from tests.visibility import (
     ANONYMOUS,
     ROOT_LISTS,
     Person,
+    add_account,
     codes,
+    col,
     count,
     db_id,
     gid,
     person,
+    remove_account,
     visible_ids,
     walk,
 )
@@ -107,7 +114,8 @@ async def test_root_list(
         return
     if cell == "P":
         data = await viewer.data(f"{{ {field}(first: 100) {{ totalCount nodes {{ id code }} }} }}")
-        provinces = await count(sessions, m.Region, m.Region.level == 1, m.Region.retired_year.is_(None))  # type: ignore[union-attr]
+        current = col(m.Region, "retired_year").is_(None)
+        provinces = await count(sessions, m.Region, m.Region.level == 1, current)
         assert data[field]["totalCount"] == provinces == len(data[field]["nodes"])
         return
     expected = await visible_ids(sessions, ROOT_LISTS[field], people[role])
@@ -153,7 +161,7 @@ async def test_direct_lookups_follow_the_lists(
         team_id, credit_code = (
             await session.execute(
                 select(m.Team.id, m.Team.credit_code)
-                .where(m.Team.credit_code.is_not(None))  # type: ignore[union-attr]
+                .where(col(m.Team, "credit_code").is_not(None))
                 .order_by(m.Team.id)
                 .limit(1)
             )
@@ -296,7 +304,7 @@ async def test_team_admin_sees_phones_of_members_from_elsewhere(
                 select(m.Volunteer.id)
                 .join(tm, tm.volunteer_id == m.Volunteer.id)
                 .where(tm.team_id == team_id, tm.status == "JOINED")
-                .where(m.Volunteer.region_code.not_like(f"{team_region[:6]}%"))  # type: ignore[attr-defined]
+                .where(col(m.Volunteer, "region_code").not_like(f"{team_region[:6]}%"))
                 .order_by(m.Volunteer.id)
                 .limit(1)
             )
@@ -359,7 +367,7 @@ async def test_check_in_location(
         row = (
             await session.execute(
                 select(m.Attendance)
-                .where(m.Attendance.team_id == team_id, m.Attendance.check_in_lat.is_not(None))  # type: ignore[union-attr]
+                .where(m.Attendance.team_id == team_id, col(m.Attendance, "check_in_lat").is_not(None))
                 .order_by(m.Attendance.volunteer_id != owner, m.Attendance.id)
                 .limit(1)
             )
@@ -385,10 +393,122 @@ async def test_check_in_location(
                 await session.execute(
                     select(m.AuditEvent)
                     .where(m.AuditEvent.actor_id == who.account_id, m.AuditEvent.action == "REVEAL_LOCATION")
-                    .order_by(m.AuditEvent.id.desc())  # type: ignore[union-attr]
+                    .order_by(col(m.AuditEvent, "id").desc())
                     .limit(1)
                 )
             ).scalar_one()
         assert (event.subject_type, event.subject_id) == ("Volunteer", row.volunteer_id)
         assert event.region_code == row.region_code
         assert event.detail == {"field": "checkInLongitude", "type": "Attendance", "id": row.id}
+
+
+# --- two grants: a team admin who also administers the team's county ------------------------------------------
+
+TWO_HATS, TWO_HATS_PASSWORD = "two_hats_lixia", "TwoHats@2026zy"
+
+
+@pytest.fixture(scope="module")
+async def past_member(
+    app: Starlette, sessions: SessionFactory, people: dict[str, Person]
+) -> AsyncIterator[m.TeamMembership]:
+    """A membership of demo_team's team, added for a volunteer of the team's county who has no other tie to
+    the team (no membership, no sign-up); the tests set its status."""
+    team_id = people["demo_team"].team_ids[0]
+    tm, su, volunteer = m.TeamMembership, m.SignUp, col(m.Volunteer, "id")
+    async with sessions() as session, session.begin():
+        team = await session.get(m.Team, team_id)
+        assert team is not None
+        volunteer_id = (
+            await session.execute(
+                select(volunteer)
+                .where(col(m.Volunteer, "region_code").like(f"{team.region_code[:6]}%"))
+                .where(volunteer.not_in(select(tm.volunteer_id).where(tm.team_id == team_id)))
+                .where(volunteer.not_in(select(su.volunteer_id).where(su.team_id == team_id)))
+                .order_by(volunteer)
+                .limit(1)
+            )
+        ).scalar_one()
+        membership = m.TeamMembership(
+            team_id=team_id,
+            volunteer_id=volunteer_id,
+            region_code=team.region_code,
+            status=MembershipStatus.LEFT,
+        )
+        session.add(membership)
+    yield membership
+    async with sessions() as session, session.begin():
+        await session.execute(delete(tm).where(col(tm, "id") == membership.id))
+
+
+@pytest.fixture(scope="module")
+async def two_hats(app: Starlette, api: Api, people: dict[str, Person]) -> AsyncIterator[Api]:
+    """Team admin of demo_team's team and region admin (without the reveal right) of the team's county."""
+    team_id = people["demo_team"].team_ids[0]
+    async with app.state.services.sessions() as session:
+        team = await session.get(m.Team, team_id)
+    assert team is not None
+    account_id = await add_account(
+        app,
+        TWO_HATS,
+        TWO_HATS_PASSWORD,
+        m.RoleGrant(account_id=0, role=Role.TEAM_ADMIN, region_code=team.region_code, team_id=team_id),
+        m.RoleGrant(account_id=0, role=Role.REGION_ADMIN, region_code=team.region_code[:6] + "000000"),
+    )
+    yield api.as_(await login(api, TWO_HATS, TWO_HATS_PASSWORD))
+    await remove_account(app, account_id)
+
+
+CONTACT_RIGHT = [
+    (MembershipStatus.LEFT, MASKED, HIDDEN),
+    (MembershipStatus.REJECTED, MASKED, HIDDEN),
+    (MembershipStatus.APPLYING, PLAIN, PLAIN),
+    (MembershipStatus.JOINED, PLAIN, PLAIN),
+]
+"""Membership status → the phone as the two-grant admin sees it, and as demo_team (team admin only) sees it."""
+
+
+@pytest.mark.parametrize(("status", "two_hats_sees", "team_admin_sees"), CONTACT_RIGHT)
+async def test_team_admin_contact_right_follows_the_membership(
+    api: Api,
+    app: Starlette,
+    tokens: dict[str, str],
+    sessions: SessionFactory,
+    two_hats: Api,
+    past_member: m.TeamMembership,
+    status: MembershipStatus,
+    two_hats_sees: str,
+    team_admin_sees: str,
+) -> None:
+    """A team admin sees the phones of the volunteers the team organises now (members, applicants, invitees,
+    sign-ups). A former member or rejected applicant, visible to the same account as county admin, keeps a
+    masked phone; to a team admin alone such a volunteer is not visible at all."""
+    tm = m.TeamMembership
+    async with sessions() as session, session.begin():
+        await session.execute(update(tm).where(col(tm, "id") == past_member.id).values(status=status))
+    plain_id, plain_phone = await pii(app, past_member.volunteer_id)
+    subject = {"id": gid("Volunteer", past_member.volunteer_id)}
+    node = (await two_hats.data(VOLUNTEER_PII, subject))["node"]
+    check(node["phone"], plain_phone, two_hats_sees)
+    check(node["idNumber"], plain_id, MASKED)
+    body = await api.as_(tokens["demo_team"]).gql(VOLUNTEER_PII, subject)
+    if team_admin_sees == HIDDEN:
+        assert body["data"]["node"] is None and codes(body) == ["NOT_FOUND"]
+    else:
+        check(body["data"]["node"]["phone"], plain_phone, team_admin_sees)
+
+
+# --- the mask itself ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", [SensitiveKind.ID_NUMBER, SensitiveKind.PHONE])
+def test_masks_hide_at_least_half_of_any_value(kind: SensitiveKind) -> None:
+    """Passport and permit numbers (8–11 characters) and landlines (7–8 digits) are masked too; only mobile
+    numbers keep the conventional 3 + 4 visible digits."""
+    for length in range(1, 25):
+        value = "".join(str(i % 10) for i in range(1, length + 1))
+        masked = mask(value, kind)
+        hidden = length - 7 if kind is SensitiveKind.PHONE and length >= 11 else length / 2
+        assert len(masked) == length and masked.count("*") >= hidden, (length, masked)
+    assert mask("370102199001011962", SensitiveKind.ID_NUMBER) == "3701**********1962"
+    assert mask("13812345678", SensitiveKind.PHONE) == "138****5678"
+    assert mask("E12345678", SensitiveKind.ID_NUMBER) == "E1*****78"

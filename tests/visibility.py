@@ -17,6 +17,7 @@ from sqlmodel import SQLModel
 
 import models as m
 from models.db import SessionFactory
+from models.enums import AccountStatus
 from tests.conftest import Api
 
 ACTIVE_MEMBER = ("JOINED", "APPLYING", "INVITED")
@@ -76,7 +77,7 @@ async def person(sessions: SessionFactory, username: str) -> Person:
             await session.execute(
                 select(m.RoleGrant.role, m.RoleGrant.region_code, m.RoleGrant.team_id, m.RoleGrant.can_reveal)
                 .where(m.RoleGrant.account_id == account_id)
-                .where(m.RoleGrant.revoked_at.is_(None))  # type: ignore[union-attr]
+                .where(col(m.RoleGrant, "revoked_at").is_(None))
             )
         ).all()
         volunteer_id = (
@@ -110,9 +111,11 @@ def _volunteer_rule(who: Person) -> list[ColumnElement[bool]]:
         joined = select(tm.volunteer_id).where(tm.status == "JOINED", under(tm.region_code, who.prefixes))
         rule.append(vid.in_(joined))
     if who.team_ids:
-        members = select(tm.volunteer_id).where(tm.team_id.in_(who.team_ids), tm.status.in_(ACTIVE_MEMBER))  # type: ignore[attr-defined]
+        members = select(tm.volunteer_id).where(
+            col(tm, "team_id").in_(who.team_ids), col(tm, "status").in_(ACTIVE_MEMBER)
+        )
         rule.append(vid.in_(members))
-        rule.append(vid.in_(select(su.volunteer_id).where(su.team_id.in_(who.team_ids))))  # type: ignore[attr-defined]
+        rule.append(vid.in_(select(su.volunteer_id).where(col(su, "team_id").in_(who.team_ids))))
     if who.volunteer_id is not None:
         rule.append(vid == who.volunteer_id)
     return rule
@@ -128,7 +131,9 @@ def _organisation_rule(model: type[SQLModel], who: Person) -> list[ColumnElement
     if who.volunteer_id is not None:
         signed_projects = select(su.project_id).where(su.volunteer_id == who.volunteer_id)
         if model is m.Team:
-            mine = select(tm.team_id).where(tm.volunteer_id == who.volunteer_id, tm.status.in_(ACTIVE_MEMBER))  # type: ignore[attr-defined]
+            mine = select(tm.team_id).where(
+                tm.volunteer_id == who.volunteer_id, col(tm, "status").in_(ACTIVE_MEMBER)
+            )
             rule.append(col(m.Team, "id").in_(mine))
         elif model is m.Project:
             rule.append(col(m.Project, "id").in_(signed_projects))
@@ -227,8 +232,15 @@ async def add_account(app: Any, username: str, password: str, *grants: m.RoleGra
 
 
 async def remove_account(app: Any, account_id: int) -> None:
-    """Undo ``add_account`` (and the sessions its sign-ins opened), leaving the shared database as found."""
+    """Undo ``add_account`` and the sessions its sign-ins opened. An account the audit trail names as an actor
+    stays (the trail is append-only), disabled and without grants."""
     async with app.state.services.sessions() as session, session.begin():
         for model in (m.RefreshToken, m.RoleGrant):
             await session.execute(delete(model).where(col(model, "account_id") == account_id))
-        await session.execute(delete(m.Account).where(col(m.Account, "id") == account_id))
+        audited = select(m.AuditEvent.id).where(m.AuditEvent.actor_id == account_id).limit(1)
+        if (await session.execute(audited)).first() is None:
+            await session.execute(delete(m.Account).where(col(m.Account, "id") == account_id))
+        else:
+            account = await session.get(m.Account, account_id)
+            assert account is not None
+            account.status = AccountStatus.DISABLED

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-from functools import cache
 from collections.abc import Hashable
+from functools import cache
 from typing import Any, TypeVar, cast
 
 from sqlmodel import SQLModel
