@@ -126,7 +126,9 @@ def retired_rows(events: list[dict[str, Any]], current: dict[str, Row]) -> dict[
         if row.parent_code not in known:
             # the recorded parent was a placeholder grouping (e.g. 110100 市辖区): hang the row under its
             # nearest ancestor by code prefix (city, else province) so the tree still reaches it
-            prefixes = [row.code[:4], row.code[:2]] if row.level == 3 else [row.code[:2]] if row.level == 2 else []
+            prefixes = (
+                [row.code[:4], row.code[:2]] if row.level == 3 else [row.code[:2]] if row.level == 2 else []
+            )
             ancestors = [p.ljust(12, "0") for p in prefixes]
             row.parent_code = next((a for a in ancestors if a in known and a != row.code), "")
     return rows
