@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from itertools import accumulate
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Table, func, insert, or_, select, text
 from sqlmodel import SQLModel
@@ -66,6 +66,7 @@ from models.identifiers import make_credit_code, make_resident_id, make_voluntee
 from models.pii import PiiCipher
 
 Row = dict[str, Any]
+T = TypeVar("T")
 Buffers = dict[str, list[Row]]
 
 DEMO_PASSWORD = "Demo@2026zy"
@@ -149,8 +150,6 @@ MINORITY_GIVEN = {
     Sex.FEMALE: _words("阿依古丽 迪丽娜尔 古丽巴哈尔 帕提古丽 热娜 米热古丽"),
 }
 MINORITY_FATHER = _words("买买提 热合曼 阿不都拉 吐尔逊 艾则孜 伊力 司马义 克里木")
-AGE_BANDS = [(8, 13), (14, 17), (18, 25), (26, 35), (36, 45), (46, 60), (61, 80)]
-AGE_CUM = list(accumulate([1.5, 3.5, 20, 22, 18, 22, 13]))
 SKILLS = _words("""急救 心理疏导 法律咨询 文艺演出 摄影摄像 外语翻译 手语 计算机 驾驶 医疗护理 课业辅导 应急救援
     环保宣传 活动策划 体育指导 书法绘画 老年照护 助残服务 垃圾分类指导 普通话讲解""")
 AVAILABILITY = _words("周末全天 工作日晚上 节假日 周六上午 周日下午 寒暑假 随时 每月一次")
@@ -179,6 +178,39 @@ TARGETS = _words("社区居民 老年人 青少年 残障人士 困难家庭 游
 ROADS = _words("人民路 解放路 建设路 和平路 文化路 中山路 胜利街 青年路")
 GUARANTEES = ["提供饮用水和午餐", "提供志愿者保险及交通补贴", "提供服装和防暑用品", ""]
 CODE_CHARS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+class _Weighted(Generic[T]):
+    """A categorical distribution with its cumulative weights computed once."""
+
+    def __init__(self, weights: dict[T, float]) -> None:
+        self.values, self.cum = list(weights), list(accumulate(weights.values()))
+
+    def pick(self, rng: random.Random) -> T:
+        return rng.choices(self.values, cum_weights=self.cum)[0]
+
+
+AGE_BANDS = _Weighted(
+    {(8, 13): 1.5, (14, 17): 3.5, (18, 25): 20, (26, 35): 22, (36, 45): 18, (46, 60): 22, (61, 80): 13}
+)
+VERIFICATION = _Weighted(
+    {TeamVerification.PENDING_REVIEW: 8, TeamVerification.APPROVED: 88, TeamVerification.REJECTED: 4}
+)
+TEAM_STATUS = _Weighted({TeamStatus.ACTIVE: 96, TeamStatus.SUSPENDED: 2, TeamStatus.DISSOLVED: 2})
+SCOPE = _Weighted({SignUpScope.PUBLIC: 70, SignUpScope.TEAM_MEMBERS: 20, SignUpScope.REGION: 10})
+MIN_AGE = _Weighted({0: 60, 14: 15, 16: 5, 18: 20})
+MAX_AGE = _Weighted({0: 80, 60: 5, 65: 10, 70: 5})  # 0: no limit
+REAL_NAME = _Weighted({RealNameStatus.PASSED: 92, RealNameStatus.PENDING: 4, RealNameStatus.UNDER_REVIEW: 2,
+                       RealNameStatus.NOT_VERIFIED: 1, RealNameStatus.FAILED: 1})  # fmt: skip
+CONSENT = _Weighted({InviteConsent.ASK: 70, InviteConsent.AUTO_ACCEPT: 20, InviteConsent.AUTO_REJECT: 10})
+MEMBERSHIP = _Weighted({MembershipStatus.JOINED: 88, MembershipStatus.APPLYING: 7, MembershipStatus.REJECTED: 2,
+                        MembershipStatus.LEFT: 3})  # fmt: skip
+SIGN_UPS = _Weighted({0: 15, 1: 22, 2: 20, 3: 15, 4: 12, 5: 9, 6: 7})
+SESSIONS = _Weighted({1: 70, 2: 20, 3: 10})
+METHOD = _Weighted({AttendanceMethod.QR: 50, AttendanceMethod.GPS: 40, AttendanceMethod.MANUAL: 10})
+RECORD_STATUS = _Weighted({RecordStatus.CONFIRMED: 92, RecordStatus.PENDING: 6, RecordStatus.DECLINED: 2})
+CERTIFICATE_STATUS = _Weighted({CertificateStatus.ISSUED: 75, CertificateStatus.REQUESTED: 20,
+                                CertificateStatus.REJECTED: 5})  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -375,23 +407,29 @@ class _Generator:
 
     # --- organisations ------------------------------------------------------------------------------------
 
-    def build_organisations(self) -> None:
-        """Teams (one per county first, so each county has a legal person), then their projects."""
+    async def build_organisations(self) -> None:
+        """Teams (one per county first, so each county has a legal person), then their projects.
+
+        The rows are written whenever ``VOLUNTEER_CHUNK`` teams' worth have piled up; what is left goes in
+        with the first volunteers.
+        """
         n_teams = max(6, len(self.counties) + 2, self.volunteers // 40)
         homes = self.counties + [self.pick_county() for _ in range(n_teams - len(self.counties))]
         for county in homes:
             self.add_team(county)
-        for team in self.teams:
+        for number, team in enumerate(self.teams, start=1):
             featured = team is self.teams[0]
-            for number in range(4 if featured else self.rng.choice((1, 2, 3, 3, 4, 5))):
-                self.add_project(team, featured=number if featured and number < 2 else None)
+            for index in range(4 if featured else self.rng.choice((1, 2, 3, 3, 4, 5))):
+                self.add_project(team, featured=index if featured and index < 2 else None)
+            if number % VOLUNTEER_CHUNK == 0:
+                await self.flush(self.static)
+                self.static = defaultdict(list)
 
     def add_team(self, county: _County) -> None:
         rng, featured = self.rng, not self.teams
         first_extra = len(self.teams) == len(self.counties)  # always an unregistered group, for the demo
         legal = not county.teams or (not first_extra and rng.random() < 0.75)
-        verification = rng.choices(list(TeamVerification), weights=(8, 88, 4))[0]
-        status = rng.choices(list(TeamStatus), weights=(96, 2, 2))[0]
+        verification, status = VERIFICATION.pick(rng), TEAM_STATUS.pick(rng)
         if featured:  # the demo team: 历下区, approved, active, at county level
             verification, status = TeamVerification.APPROVED, TeamStatus.ACTIVE
         in_township = county.townships and not featured and rng.random() < 0.4
@@ -455,9 +493,9 @@ class _Generator:
         length = 180 if special else rng.choice((0, 1, 2, 6, 13, 29, 59, 89, 119))
         starts_at, ends_at = _at(first_day), _at(first_day + timedelta(days=length), 10)  # 08:00-18:00 local
         status = ProjectStatus.CLOSED if special else self.project_status(team, ends_at)
-        scope = SignUpScope.PUBLIC if special else rng.choices(list(SignUpScope), weights=(70, 20, 10))[0]
-        min_age = None if special else rng.choices((None, 14, 16, 18), weights=(60, 15, 5, 20))[0]
-        max_age = None if special else rng.choices((None, 60, 65, 70), weights=(80, 5, 10, 5))[0]
+        scope = SignUpScope.PUBLIC if special else SCOPE.pick(rng)
+        min_age = None if special else MIN_AGE.pick(rng) or None
+        max_age = None if special else MAX_AGE.pick(rng) or None
         lat, lng = county.centre
         project = _Project(
             id=self.new_id("project"),
@@ -547,7 +585,7 @@ class _Generator:
         rng, featured = self.rng, index == 0
         county = self.counties[index] if index < 2 else self.pick_county()
         sex = Sex.FEMALE if rng.random() < 0.55 else Sex.MALE
-        years = 32 if index < 2 else rng.randint(*rng.choices(AGE_BANDS, cum_weights=AGE_CUM)[0])
+        years = 32 if index < 2 else rng.randint(*AGE_BANDS.pick(rng))
         birth = date.fromordinal(DEMO_TODAY.toordinal() - int(years * 365.25) - rng.randrange(365))
         number = self.resident_id(county.code[:6], birth, sex)
         birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
@@ -577,14 +615,12 @@ class _Generator:
             sex=sex.value,
             phone_enc=self.cipher.encrypt(phone, "volunteer.phone"),
             phone_hash=self.cipher.blind_index(phone),
-            real_name_status=RealNameStatus.PASSED.value
-            if index < 2
-            else rng.choices(list(RealNameStatus), weights=(1, 4, 92, 1, 2))[0].value,
+            real_name_status=RealNameStatus.PASSED.value if index < 2 else REAL_NAME.pick(rng).value,
             region_code=region_code,
             residence_region_code=residence,
             skills=rng.sample(SKILLS, rng.choice((0, 1, 1, 2, 2, 3))),
             availability="、".join(rng.sample(AVAILABILITY, rng.randint(1, 2))),
-            invite_consent=rng.choices(list(InviteConsent), weights=(70, 20, 10))[0].value,
+            invite_consent=CONSENT.pick(rng).value,
             guardian_name=name[0] + self.person_name(Sex.MALE)[1:] if minor else None,
             guardian_phone_enc=self.cipher.encrypt(self.phone(), "volunteer.guardian_phone")
             if minor
@@ -612,10 +648,8 @@ class _Generator:
             if pool and (team := rng.choice(pool)) not in teams:
                 teams.append(team)
         joined: list[_Team] = []
-        statuses = (MembershipStatus.JOINED, MembershipStatus.APPLYING, MembershipStatus.REJECTED)
         for team in teams:
-            status = rng.choices((*statuses, MembershipStatus.LEFT), weights=(88, 7, 2, 3))[0]
-            status = MembershipStatus.JOINED if featured else status
+            status = MembershipStatus.JOINED if featured else MEMBERSHIP.pick(rng)
             applied_at = volunteer["created_at"] + timedelta(seconds=rng.randrange(3 * 3600))
             joined_at = applied_at + timedelta(seconds=rng.randrange(20 * 3600))
             if status is MembershipStatus.APPLYING:
@@ -653,7 +687,7 @@ class _Generator:
             pool = rng.sample(public, min(3, len(public))) if rng.random() < 0.5 else []
             pool += [project for team in joined for project in team.open_projects]
             candidates = list({project.id: project for project in pool}.values())
-        wanted = 3 if featured else rng.choices(range(7), weights=(15, 22, 20, 15, 12, 9, 7))[0]
+        wanted = 3 if featured else SIGN_UPS.pick(rng)
         used_days: set[date] = set()
         records: list[Row] = []
         for project in rng.sample(candidates, min(wanted, len(candidates))):
@@ -713,7 +747,7 @@ class _Generator:
             volunteer["no_show_count"] += 1
             return
         where = dict(volunteer_id=volunteer["id"], project_id=project.id, team_id=team.id)
-        for _ in range(2 if featured else rng.choices((1, 2, 3), weights=(70, 20, 10))[0]):
+        for _ in range(2 if featured else SESSIONS.pick(rng)):
             if (day := date.fromordinal(rng.randint(low, high))) in used_days:
                 continue
             used_days.add(day)
@@ -726,7 +760,7 @@ class _Generator:
             attendance_id = None
             if provenance is RecordProvenance.ATTENDANCE:
                 attendance_id = self.new_id("attendance")
-                method = rng.choices(list(AttendanceMethod), weights=(50, 40, 10))[0]
+                method = METHOD.pick(rng)
                 gps = method is AttendanceMethod.GPS
                 jitter = (rng.uniform(-0.0008, 0.0008), rng.uniform(-0.0008, 0.0008))
                 self.add(
@@ -748,9 +782,7 @@ class _Generator:
                 )
             status = RecordStatus.CONFIRMED
             if not featured:
-                status = rng.choices(list(RecordStatus)[:3], weights=(6, 92, 2))[
-                    0
-                ]  # PENDING CONFIRMED DECLINED
+                status = RECORD_STATUS.pick(rng)
             late = (
                 timedelta(minutes=rng.randint(1, 120))
                 if attendance_id
@@ -803,9 +835,7 @@ class _Generator:
         mine = [r for r in confirmed if r["team_id"] == team.id]
         status = CertificateStatus.ISSUED
         if not featured:
-            status = rng.choices(list(CertificateStatus)[:3], weights=(20, 75, 5))[
-                0
-            ]  # REQUESTED ISSUED REJECTED
+            status = CERTIFICATE_STATUS.pick(rng)
         last_day = max(r["service_date"] for r in mine)
         requested_at = self.moment(_at(last_day + timedelta(days=1)), _at(DEMO_TODAY + timedelta(days=1)))
         total = sum((r["hours"] for r in mine), Decimal("0.00"))
@@ -838,8 +868,6 @@ class _Generator:
     async def flush(self, buffers: Buffers) -> None:
         """One transaction: every table in parent-first order, ``CHUNK_ROWS`` rows per executemany."""
         async with self.sessions() as session, session.begin():
-            if session.get_bind().dialect.name == "sqlite":
-                await session.execute(text("PRAGMA cache_size=-262144"))
             for name in INSERT_ORDER:
                 rows = buffers.get(name, [])
                 for start in range(0, len(rows), CHUNK_ROWS):
@@ -847,17 +875,16 @@ class _Generator:
                 self.counts[name] += len(rows)
 
     async def run(self, progress: bool) -> None:
+        """Generate and write ``VOLUNTEER_CHUNK`` volunteers at a time; the first chunk carries the rest."""
         with tqdm(total=self.volunteers, unit="vol", desc="demo data", disable=not progress) as bar:
             for start in range(0, self.volunteers, VOLUNTEER_CHUNK):
-                buffers: Buffers = defaultdict(list)
-                if start == 0:  # organisations and accounts go in with the first volunteers
-                    buffers.update(self.static)
                 stop = min(start + VOLUNTEER_CHUNK, self.volunteers)
+                buffers: Buffers = defaultdict(list, self.static)
                 for index in range(start, stop):
                     self.add_volunteer(index, buffers)
                 if start == 0:
                     self.add_accounts(buffers)
-                    self.static.clear()
+                    self.static = defaultdict(list)
                 await self.flush(buffers)
                 bar.update(stop - start)
 
@@ -889,7 +916,7 @@ async def generate_demo(
         raise ValueError("generate at least 10 volunteers")
     generator = _Generator(sessions, cipher, password_hash, volunteers, seed)
     await generator.prepare()
-    generator.build_organisations()
+    await generator.build_organisations()
     await generator.run(progress)
     await generator.reset_sequences()
     return dict(generator.counts)

@@ -1,11 +1,15 @@
-"""The demo data generator: valid identifiers, consistent denormalised columns, determinism, demo accounts."""
+"""The demo data generator: valid identifiers, consistent denormalised columns, determinism, demo accounts.
+
+Runs on SQLite, or on fresh PostgreSQL databases under ``make test-pg``; a small region tree is inserted here
+so the test does not depend on the vendored region list.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from itertools import pairwise
 from pathlib import Path
@@ -17,10 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
 import models  # noqa: F401  (registers every table)
+from auth.passwords import Passwords
 from models.db import SessionFactory, make_engine, make_session_factory
 from models.demo_data import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_TODAY, generate_demo
 from models.identifiers import normalize_resident_id, validate_credit_code
 from models.pii import PiiCipher
+from tests.database import create_database, drop_database
 
 KEY = bytes(range(32))
 T = SQLModel.metadata.tables
@@ -68,20 +74,28 @@ def stub_hash(password: str) -> str:
 class Demo:
     engine: AsyncEngine
     sessions: SessionFactory
-    counts: dict[str, int]
+    pg_name: str | None
+    counts: dict[str, int] = field(default_factory=dict)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+        if self.pg_name:
+            await drop_database(self.pg_name)
 
 
-async def _database(path: Path, regions: list[tuple[str, str, int, str | None, int | None]]) -> Demo:
-    engine = make_engine(f"sqlite+aiosqlite:///{path}")
+async def _database(folder: Path, regions: list[tuple[str, str, int, str | None, int | None]]) -> Demo:
+    folder.mkdir(parents=True, exist_ok=True)
+    url, pg_name = await create_database(folder)
+    engine = make_engine(url)
     async with engine.begin() as conn:
         await conn.run_sync(SQLModel.metadata.create_all)
         keys = ["code", "name", "level", "parent_code", "retired_year"]
         await conn.execute(insert(T["region"]), [dict(zip(keys, row, strict=True)) for row in regions])
-    return Demo(engine, make_session_factory(engine), {})
+    return Demo(engine, make_session_factory(engine), pg_name)
 
 
-async def _generated(path: Path) -> Demo:
-    demo = await _database(path, REGIONS)
+async def _generated(folder: Path) -> Demo:
+    demo = await _database(folder, REGIONS)
     demo.counts = await generate_demo(
         demo.sessions, PiiCipher(KEY), stub_hash, volunteers=VOLUNTEERS, progress=False
     )
@@ -91,10 +105,15 @@ async def _generated(path: Path) -> Demo:
 @pytest.fixture(scope="module")
 async def demos(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[Demo, Demo]]:
     folder = tmp_path_factory.mktemp("demo")
-    first, second = await _generated(folder / "a.db"), await _generated(folder / "b.db")
+    first = await _generated(folder / "a")
+    try:
+        second = await _generated(folder / "b")
+    except BaseException:
+        await first.close()
+        raise
     yield first, second
-    await first.engine.dispose()
-    await second.engine.dispose()
+    await first.close()
+    await second.close()
 
 
 async def _rows(demo: Demo, query: Select[Any]) -> list[tuple[Any, ...]]:
@@ -247,6 +266,7 @@ async def test_demo_accounts_and_grants(demos: tuple[Demo, Demo]) -> None:
     scheme, algo, salt, digest = str(legacy_hash).split("$")
     assert (scheme, algo, is_legacy) == ("legacy", "md5", True)
     assert hashlib.md5((salt + DEMO_PASSWORD).encode()).hexdigest() == digest
+    assert Passwords(time_cost=1, memory_cost=1024).verify(str(legacy_hash), DEMO_PASSWORD).ok
 
     grants = await _rows(
         demos[0],
@@ -290,12 +310,23 @@ async def test_refuses_a_database_with_volunteers(demos: tuple[Demo, Demo]) -> N
 
 
 async def test_needs_the_required_regions(tmp_path: Path) -> None:
-    demo = await _database(tmp_path / "bare.db", [row for row in REGIONS if not row[0].startswith("330106")])
+    demo = await _database(tmp_path, [row for row in REGIONS if not row[0].startswith("330106")])
     try:
         with pytest.raises(RuntimeError, match="330106000000"):
             await generate_demo(demo.sessions, PiiCipher(KEY), stub_hash, volunteers=20, progress=False)
     finally:
-        await demo.engine.dispose()
+        await demo.close()
+
+
+async def test_later_inserts_get_fresh_ids(demos: tuple[Demo, Demo]) -> None:
+    """On PostgreSQL the id sequences were moved past the generated ids."""
+    account = T["account"]
+    async with demos[0].sessions() as session:
+        result = await session.execute(
+            insert(account).values(username="later_user", password_hash="x").returning(account.c.id)
+        )
+        assert result.scalar_one() > demos[0].counts["account"]
+        await session.rollback()
 
 
 def test_demo_password_meets_the_policy() -> None:
