@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
-from auth.jurisdiction import jurisdiction_prefix, level_of
+from auth.grants import creator_level, outranks
+from auth.jurisdiction import level_of
 from auth.viewer import Viewer
 from models import Account, AuditEvent, Region, RoleGrant
 from models.enums import AccountStatus, Role
@@ -42,29 +43,6 @@ def check_password(password: str, field: str = "password") -> None:
     )
     if not ok:
         raise AppError("BAD_USER_INPUT", key="PASSWORD_WEAK", field=field)
-
-
-def creator_level(viewer: Viewer, region_code: str) -> int | None:
-    """The level of the viewer's grant that covers ``region_code``: 0 for the ministry, None if none."""
-    if viewer.is_ministry:
-        return 0
-    levels = [len(p) for p in viewer.region_prefixes if region_code.startswith(p)]
-    return {2: 1, 4: 2, 6: 3, 9: 4}.get(max(levels)) if levels else None
-
-
-def outranks(viewer: Viewer, grant: RoleGrant) -> bool:
-    """Region grants strictly below the viewer's jurisdiction, team grants inside it; never the ministry's."""
-    if grant.role == Role.MINISTRY_ADMIN:
-        return False
-    if viewer.is_ministry:
-        return True
-    if grant.region_code is None:
-        return False
-    target = jurisdiction_prefix(grant.region_code)
-    return any(
-        target.startswith(p) and (grant.role == Role.TEAM_ADMIN or len(target) > len(p))
-        for p in viewer.region_prefixes
-    )
 
 
 @dataclass(frozen=True)
