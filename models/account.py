@@ -13,7 +13,7 @@ class Account(SQLModel, table=True):
     id: int | None = id_field()
     username: str = Field(max_length=40, unique=True)
     password_hash: str = Field(sa_type=Text)
-    """argon2id PHC string, or a legacy ``{scheme}…`` hash migrated from the old system (auth/passwords.py)."""
+    """argon2id PHC string, or a migrated ``legacy$<algo>$<salt>$<hex>`` hash (auth/passwords.py)."""
     display_name: str = Field(default="", max_length=100)
     status: AccountStatus = enum_field(AccountStatus.ACTIVE)
     is_legacy: bool = False
