@@ -68,6 +68,24 @@ class Settings:
     serve_graphiql: bool = True
     uses_dev_keys: bool = False
     log_level: str = "INFO"
+    identity_verifier_url: str = ""
+    """Empty: the offline verifier (check character, birth date, area code). Else the population-database
+    adapter's endpoint (resolvers/verifiers/http.py)."""
+    identity_verifier_token: str = ""
+    legal_verifier_url: str = ""
+    legal_verifier_token: str = ""
+    verifier_timeout: float = 5.0
+    verifier_retries: int = 2
+    verification_interval: float = 30.0
+    """Seconds between runs of the pending-verification worker (0 turns the in-process worker off)."""
+    min_age_free: int = 18
+    """Registers without a guardian from this age (志愿服务条例: 18)."""
+    min_age_guardian: int = 14
+    """Registers with a guardian's consent from this age up to ``min_age_free``."""
+    min_age_accepted: int = 6
+    """Below this age registration is refused; between it and ``min_age_guardian`` a guardian registers the child."""
+    default_province_status: str = "LIVE"
+    """Rollout status of provinces without an explicit row (LEGACY, TRIAL or LIVE)."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -109,6 +127,17 @@ def load_settings() -> Settings:
         serve_graphiql=_env("ZHIYUAN_GRAPHIQL", "0" if environment == "production" else "1") == "1",
         uses_dev_keys=dev_pii or dev_jwt,
         log_level=_env("LOG_LEVEL", "INFO"),
+        identity_verifier_url=_env("ZHIYUAN_IDENTITY_VERIFIER_URL", ""),
+        identity_verifier_token=_env("ZHIYUAN_IDENTITY_VERIFIER_TOKEN", ""),
+        legal_verifier_url=_env("ZHIYUAN_LEGAL_VERIFIER_URL", ""),
+        legal_verifier_token=_env("ZHIYUAN_LEGAL_VERIFIER_TOKEN", ""),
+        verifier_timeout=float(_env("ZHIYUAN_VERIFIER_TIMEOUT", "5")),
+        verifier_retries=_env_int("ZHIYUAN_VERIFIER_RETRIES", 2),
+        verification_interval=float(_env("ZHIYUAN_VERIFICATION_INTERVAL", "0" if testing else "30")),
+        min_age_free=_env_int("ZHIYUAN_MIN_AGE_FREE", 18),
+        min_age_guardian=_env_int("ZHIYUAN_MIN_AGE_GUARDIAN", 14),
+        min_age_accepted=_env_int("ZHIYUAN_MIN_AGE_ACCEPTED", 6),
+        default_province_status=_env("ZHIYUAN_DEFAULT_PROVINCE_STATUS", "LIVE"),
     )
 
 

@@ -5,6 +5,7 @@ from models.audit import AuditEvent
 from models.project import Attendance, Post, Project, SignInPoint, SignUp
 from models.record import Certificate, ServiceRecord
 from models.region import Region
+from models.rollout import ProvinceRollout, VolunteerNumberSequence
 from models.team import Team, TeamMembership
 from models.volunteer import Volunteer
 
@@ -15,6 +16,7 @@ __all__ = [
     "Certificate",
     "Post",
     "Project",
+    "ProvinceRollout",
     "RefreshToken",
     "Region",
     "RoleGrant",
@@ -24,4 +26,5 @@ __all__ = [
     "Team",
     "TeamMembership",
     "Volunteer",
+    "VolunteerNumberSequence",
 ]

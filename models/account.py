@@ -12,6 +12,12 @@ from models.enums import AccountStatus, Role
 class Account(SQLModel, table=True):
     id: int | None = id_field()
     username: str = Field(max_length=40, unique=True)
+    username_key: str = Field(
+        max_length=40,
+        unique=True,
+        sa_column_kwargs={"default": lambda ctx: ctx.get_current_parameters()["username"].lower()},
+    )
+    """The username folded to lower case: usernames are unique regardless of case."""
     password_hash: str = Field(sa_type=Text)
     """argon2id PHC string, or a migrated ``legacy$<algo>$<salt>$<hex>`` hash (auth/passwords.py)."""
     display_name: str = Field(default="", max_length=100)

@@ -49,6 +49,23 @@ class InviteConsent(StrEnum):
     AUTO_REJECT = "AUTO_REJECT"
 
 
+class ProvinceStatus(StrEnum):
+    """Where a province stands in the batched switch-over to system 2.0 (分批次切换)."""
+
+    LEGACY = "LEGACY"
+    TRIAL = "TRIAL"
+    LIVE = "LIVE"
+
+
+class LegalVerification(StrEnum):
+    """The check of a team's credit code against the legal-person database (社会组织法人库)."""
+
+    NOT_REQUIRED = "NOT_REQUIRED"
+    PENDING = "PENDING"
+    PASSED = "PASSED"
+    FAILED = "FAILED"
+
+
 class TeamType(StrEnum):
     LEGAL_PERSON = "LEGAL_PERSON"
     UNREGISTERED_GROUP = "UNREGISTERED_GROUP"

@@ -34,6 +34,7 @@ class ServiceRecord(SQLModel, table=True):
     recorder_id: int | None = ref_field("account.id", nullable=True, index=False)
     replaces_id: int | None = ref_field("service_record.id", nullable=True, index=False)
     void_reason: str | None = Field(default=None, max_length=500)
+    legacy_id: str | None = Field(default=None, max_length=64, unique=True)
     created_at: datetime = time_field(default_now=True)
     confirmed_at: datetime | None = time_field(nullable=True)
 

@@ -6,7 +6,14 @@ from sqlalchemy import LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.columns import enum_field, id_field, ref_field, region_field, time_field
-from models.enums import MemberRole, MembershipStatus, TeamStatus, TeamType, TeamVerification
+from models.enums import (
+    LegalVerification,
+    MemberRole,
+    MembershipStatus,
+    TeamStatus,
+    TeamType,
+    TeamVerification,
+)
 
 
 class Team(SQLModel, table=True):
@@ -19,6 +26,11 @@ class Team(SQLModel, table=True):
     """The contact team (联络团体) an unregistered group is attached to."""
     region_code: str = region_field()
     verification_status: TeamVerification = enum_field(TeamVerification.PENDING_REVIEW, index=True)
+    legal_verification: LegalVerification = enum_field(LegalVerification.NOT_REQUIRED)
+    review_reason: str = Field(default="", max_length=500)
+    reviewed_at: datetime | None = time_field(nullable=True)
+    registered_by_id: int | None = ref_field("account.id", nullable=True, index=False)
+    legacy_id: str | None = Field(default=None, max_length=64, unique=True)
     status: TeamStatus = enum_field(TeamStatus.ACTIVE, index=True)
     person_in_charge: str = Field(default="", max_length=100)
     contact_name: str = Field(default="", max_length=100)
@@ -41,3 +53,4 @@ class TeamMembership(SQLModel, table=True):
     applied_at: datetime = time_field(default_now=True)
     joined_at: datetime | None = time_field(nullable=True)
     left_at: datetime | None = time_field(nullable=True)
+    decision_reason: str = Field(default="", max_length=500)

@@ -23,6 +23,11 @@ class Volunteer(SQLModel, table=True):
     phone_enc: bytes | None = Field(default=None, sa_type=LargeBinary)
     phone_hash: str | None = Field(default=None, max_length=64, index=True)
     real_name_status: RealNameStatus = enum_field(RealNameStatus.PENDING, index=True)
+    verification_attempts: int = 0
+    verification_next_at: datetime | None = time_field(nullable=True, index=True)
+    """When a PENDING identity check is next tried against the population database."""
+    verification_note: str = Field(default="", max_length=200)
+    """The verifier's or reviewer's reason for the current real-name status."""
     region_code: str = region_field()
     """Service region (服务区域): the jurisdiction the volunteer is registered under."""
     residence_region_code: str | None = region_field(nullable=True)
@@ -31,7 +36,10 @@ class Volunteer(SQLModel, table=True):
     invite_consent: InviteConsent = enum_field(InviteConsent.ASK)
     guardian_name: str | None = Field(default=None, max_length=100)
     guardian_phone_enc: bytes | None = Field(default=None, sa_type=LargeBinary)
+    guardian_relation: str | None = Field(default=None, max_length=20)
     guardian_consent_at: datetime | None = time_field(nullable=True)
+    legacy_id: str | None = Field(default=None, max_length=64, unique=True)
+    """Identifier in the old system, for idempotent migration."""
     no_show_count: int = 0
     created_at: datetime = time_field(default_now=True, index=True)
     updated_at: datetime = time_field(default_now=True)

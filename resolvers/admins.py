@@ -8,7 +8,6 @@ region, and nobody disables an account holding any grant outside or above their 
 from __future__ import annotations
 
 import asyncio
-import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -20,29 +19,9 @@ from auth.jurisdiction import level_of
 from auth.viewer import Viewer
 from models import Account, AuditEvent, Region, RoleGrant
 from models.enums import AccountStatus, Role
+from resolvers.credentials import check_password, check_username
 from schema.context import Services
 from schema.errors import AppError
-
-USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{5,19}$")
-RESERVED_PREFIXES = ("mz_", "wm_")
-
-
-def check_username(username: str, field: str = "username") -> None:
-    if not USERNAME.fullmatch(username):  # not match(): ``$`` would accept a trailing newline
-        raise AppError("BAD_USER_INPUT", key="USERNAME_FORMAT", field=field)
-    if username.lower().startswith(RESERVED_PREFIXES):
-        raise AppError("BAD_USER_INPUT", key="USERNAME_RESERVED", field=field)
-
-
-def check_password(password: str, field: str = "password") -> None:
-    ok = (
-        8 <= len(password) <= 20
-        and any(c.isdigit() for c in password)
-        and any(c.isupper() for c in password)
-        and any(c.islower() for c in password)
-    )
-    if not ok:
-        raise AppError("BAD_USER_INPUT", key="PASSWORD_WEAK", field=field)
 
 
 @dataclass(frozen=True)
@@ -71,6 +50,7 @@ async def create_admin(services: Services, viewer: Viewer, new: NewAdmin, reques
         password_hash = await asyncio.to_thread(services.passwords.hash, new.password)
         account = Account(
             username=new.username,
+            username_key=new.username.lower(),
             password_hash=password_hash,
             display_name=new.display_name,
             created_by_id=viewer.account_id,

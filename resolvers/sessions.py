@@ -45,9 +45,11 @@ async def _find_account(session: AsyncSession, services: Services, login: str) -
         or_(col(Volunteer.phone_hash) == index, col(Volunteer.id_number_hash) == index),
         col(Volunteer.account_id).is_not(None),
     )
-    statement = select(Account).where(or_(col(Account.username) == login, col(Account.id).in_(by_person)))
+    statement = select(Account).where(
+        or_(col(Account.username_key) == login.lower(), col(Account.id).in_(by_person))
+    )
     rows = (await session.execute(statement)).scalars().all()
-    exact = [a for a in rows if a.username == login]
+    exact = [a for a in rows if a.username_key == login.lower()]
     return exact[0] if exact else (rows[0] if len(rows) == 1 else None)
 
 
