@@ -82,6 +82,8 @@ class Settings:
     """Registers without a guardian from this age (志愿服务条例: 18)."""
     min_age_guardian: int = 14
     """Registers with a guardian's consent from this age up to ``min_age_free``."""
+    min_age_self_supporting: int = 16
+    """From this age a self-supporting minor registers without a guardian."""
     min_age_accepted: int = 6
     """Below this age registration is refused; between it and ``min_age_guardian`` a guardian registers the child."""
     default_province_status: str = "LIVE"
@@ -137,6 +139,7 @@ def load_settings() -> Settings:
         min_age_free=_env_int("ZHIYUAN_MIN_AGE_FREE", 18),
         min_age_guardian=_env_int("ZHIYUAN_MIN_AGE_GUARDIAN", 14),
         min_age_accepted=_env_int("ZHIYUAN_MIN_AGE_ACCEPTED", 6),
+        min_age_self_supporting=_env_int("ZHIYUAN_MIN_AGE_SELF_SUPPORTING", 16),
         default_province_status=_env("ZHIYUAN_DEFAULT_PROVINCE_STATUS", "LIVE"),
     )
 

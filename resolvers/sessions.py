@@ -94,6 +94,14 @@ async def login(services: Services, username: str, password: str, client_ip: str
         return await _issue(session, services, account, new_family_id())
 
 
+async def start(services: Services, account_id: int) -> Session:
+    """A new session for an account that has just been created (registration signs the user in)."""
+    async with services.sessions() as session, session.begin():
+        account = await session.get(Account, account_id)
+        assert account is not None
+        return await _issue(session, services, account, new_family_id())
+
+
 async def refresh(services: Services, token: str) -> Session:
     digest = hash_refresh_token(token)
     reused = False

@@ -13,9 +13,11 @@ from schema.context import Info
 from schema.directives import Requirement
 from schema.errors import AppError
 from schema.permissions import requires
-from schema.types.account import Account, Grant, Viewer
+from schema.registration import RegistrationMutation
+from schema.session_types import LoginPayload, login_payload
+from schema.types.account import Account, Grant
 from schema.types.enums import Role
-from schema.viewer_info import grant_info, viewer_info
+from schema.viewer_info import grant_info
 
 
 @strawberry.input(description="Sign-in with username, phone number or ID number (登录)")
@@ -26,14 +28,6 @@ class LoginInput:
     password: str = strawberry.field(description="Password (密码)")
 
 
-@strawberry.type(description="A new session (登录结果)")
-class LoginPayload:
-    access_token: str = strawberry.field(description="Short-lived bearer token (访问令牌)")
-    refresh_token: str = strawberry.field(description="Opaque token for refreshTokens; single use (刷新令牌)")
-    expires_in: int = strawberry.field(description="Access token lifetime in seconds (有效期，秒)")
-    viewer: Viewer = strawberry.field(description="Who signed in (当前用户)")
-
-
 @strawberry.input(description="A new region admin one level below you (新建管理员)")
 class CreateAdminInput:
     username: str = strawberry.field(description="Username (用户名)")
@@ -42,17 +36,6 @@ class CreateAdminInput:
     region_code: str = strawberry.field(description="Jurisdiction, one level below yours (管辖区划代码)")
     can_reveal: bool = strawberry.field(
         default=False, description="May read unmasked personal data (可查看敏感信息)"
-    )
-
-
-def _payload(session: sessions.Session) -> LoginPayload:
-    viewer = viewer_info(session.viewer)
-    assert viewer is not None
-    return LoginPayload(
-        access_token=session.access_token,
-        refresh_token=session.refresh_token,
-        expires_in=session.expires_in,
-        viewer=viewer,
     )
 
 
@@ -83,14 +66,16 @@ class SessionMutation:
     @strawberry.mutation(description="Sign in (登录)", extensions=[requires(Requirement.PUBLIC)])
     async def login(self, info: Info, input: LoginInput) -> LoginPayload:
         ctx = info.context
-        return _payload(await sessions.login(ctx.services, input.username, input.password, ctx.client_ip))
+        return login_payload(
+            await sessions.login(ctx.services, input.username, input.password, ctx.client_ip)
+        )
 
     @strawberry.mutation(
         description="Exchange a refresh token for a new session; the old token is spent (刷新令牌)",
         extensions=[requires(Requirement.PUBLIC)],
     )
     async def refresh_tokens(self, info: Info, refresh_token: str) -> LoginPayload:
-        return _payload(await sessions.refresh(info.context.services, refresh_token))
+        return login_payload(await sessions.refresh(info.context.services, refresh_token))
 
     @strawberry.mutation(
         description="End the session of this refresh token (退出登录)",
@@ -139,5 +124,5 @@ class AdminMutation:
 
 
 @strawberry.type
-class Mutation(SessionMutation, AdminMutation):
+class Mutation(SessionMutation, AdminMutation, RegistrationMutation):
     pass

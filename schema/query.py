@@ -13,6 +13,7 @@ from schema.directives import Requirement
 from schema.errors import AppError
 from schema.pagination import Connection
 from schema.permissions import in_jurisdiction, requires
+from schema.registration import RolloutQuery
 from schema.types.account import Viewer
 from schema.types.audit import AuditEvent, AuditEventFilter
 from schema.types.base import build, root_list
@@ -237,5 +238,5 @@ class ManagementQuery:
 
 
 @strawberry.type
-class Query(RegionQuery, NodeQuery, ManagementQuery):
+class Query(RegionQuery, NodeQuery, ManagementQuery, RolloutQuery):
     pass

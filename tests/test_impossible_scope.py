@@ -45,8 +45,8 @@ REGIONAL_TABLES = (
 )
 
 QUERY: GraphQLObjectType = schema._schema.query_type
-PUBLIC_REFERENCE = {"_service", "region", "regions"}
-"""The SDL and the region tree: the same for everybody, anonymous included."""
+PUBLIC_REFERENCE = {"_service", "region", "regions", "provinceStatuses", "defaultProvinceStatus"}
+"""The SDL, the region tree and the provinces' rollout status: the same for every viewer."""
 LOOKUPS = {"node", "nodes", "viewer", "volunteerByNumber", "teamByCreditCode", "_entities"}
 """Root fields tested one by one below."""
 NOT_FETCHABLE = {"Account"}

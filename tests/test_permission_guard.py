@@ -26,7 +26,18 @@ from schema.types.region import Region
 ROOTS = ("Query", "Mutation")
 PUBLIC_LISTS = {"regions"}
 """Root connections of public reference data, exempt from @inJurisdiction."""
-PUBLIC_FIELDS = {"region", "regions", "node", "nodes", "viewer", "login", "refreshTokens", "logout"}
+PUBLIC_FIELDS = {
+    "region",
+    "regions",
+    "node",
+    "nodes",
+    "viewer",
+    "login",
+    "refreshTokens",
+    "logout",
+    "registerVolunteer",
+    "defaultProvinceStatus",
+}
 """Root fields anonymous viewers may use; node/nodes find only what the viewer's scope allows."""
 FEDERATION_BUILTINS = {
     "_service": "the SDL, public by the federation spec (introspection shows the same)",

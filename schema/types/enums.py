@@ -8,10 +8,12 @@ from models.enums import (
     CertificateStatus,
     IdType,
     InviteConsent,
+    LegalVerification,
     MemberRole,
     MembershipStatus,
     ProjectCategory,
     ProjectStatus,
+    ProvinceStatus,
     RealNameStatus,
     RecordProvenance,
     RecordStatus,
@@ -27,6 +29,8 @@ from models.enums import (
 strawberry.enum(Sex, description="Sex (性别)")
 strawberry.enum(IdType, description="Type of identity document (证件类型)")
 strawberry.enum(RealNameStatus, description="Real-name verification status (实名认证状态)")
+strawberry.enum(LegalVerification, description="Legal-person database check (法人库核验状态)")
+strawberry.enum(ProvinceStatus, description="Province switch-over status (省份切换状态)")
 strawberry.enum(InviteConsent, description="How team invitations are answered (邀请设置)")
 strawberry.enum(TeamType, description="Kind of team (队伍类型)")
 strawberry.enum(TeamVerification, description="Team review status (队伍审核状态)")
@@ -50,10 +54,12 @@ __all__ = [
     "CertificateStatus",
     "IdType",
     "InviteConsent",
+    "LegalVerification",
     "MemberRole",
     "MembershipStatus",
     "ProjectCategory",
     "ProjectStatus",
+    "ProvinceStatus",
     "RealNameStatus",
     "RecordProvenance",
     "RecordStatus",

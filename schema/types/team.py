@@ -18,7 +18,14 @@ from models import Volunteer as VolunteerRow
 from schema.context import Info
 from schema.pagination import Connection, OrderDirection
 from schema.types.base import children, decode_int_id, one, reference
-from schema.types.enums import MemberRole, MembershipStatus, TeamStatus, TeamType, TeamVerification
+from schema.types.enums import (
+    LegalVerification,
+    MemberRole,
+    MembershipStatus,
+    TeamStatus,
+    TeamType,
+    TeamVerification,
+)
 from schema.types.region import Region, region_by_code
 from schema.types.volunteer import Volunteer
 
@@ -75,6 +82,11 @@ class Team(relay.Node):
     credit_code: str | None = strawberry.field(description="Unified social credit code (统一社会信用代码)")
     verification_status: TeamVerification = strawberry.field(description="Review status (审核状态)")
     status: TeamStatus = strawberry.field(description="Lifecycle status (队伍状态)")
+    legal_verification: LegalVerification = strawberry.field(
+        description="Check against the legal-person database (法人库核验)"
+    )
+    review_reason: str = strawberry.field(description="Reviewer's reason (审核意见)")
+    reviewed_at: datetime | None = strawberry.field(description="Reviewed at (审核时间)")
     person_in_charge: str = strawberry.field(description="Person in charge (负责人)")
     contact_name: str = strawberry.field(description="Contact person (联系人)")
     description: str = strawberry.field(description="Introduction (队伍简介)")
@@ -159,6 +171,7 @@ class TeamMembership(relay.Node):
     applied_at: datetime = strawberry.field(description="Applied or invited at (申请时间)")
     joined_at: datetime | None = strawberry.field(description="Joined at (加入时间)")
     left_at: datetime | None = strawberry.field(description="Left at (退出时间)")
+    decision_reason: str = strawberry.field(description="Why an application was rejected (审核意见)")
     row: strawberry.Private[MembershipRow]
 
     @strawberry.field(description="The team (队伍)")

@@ -80,10 +80,12 @@ class Volunteer(relay.Node):
     birth_date: date | None = strawberry.field(description="Date of birth (出生日期)")
     sex: Sex = strawberry.field(description="Sex (性别)")
     real_name_status: RealNameStatus = strawberry.field(description="Real-name status (实名认证状态)")
+    verification_note: str = strawberry.field(description="Reason for the real-name status (认证说明)")
     skills: list[str] = strawberry.field(description="Skills (技能特长)")
     availability: str = strawberry.field(description="When the volunteer can serve (可服务时间)")
     invite_consent: InviteConsent = strawberry.field(description="Team invitation setting (邀请设置)")
     guardian_name: str | None = strawberry.field(description="Guardian of a minor (监护人姓名)")
+    guardian_relation: str | None = strawberry.field(description="Guardian's relation (监护关系)")
     no_show_count: int = strawberry.field(description="Times signed up but absent (爽约次数)")
     created_at: datetime = strawberry.field(description="Registered at (注册时间)")
     row: strawberry.Private[VolunteerRow]
