@@ -17,13 +17,18 @@ A reused row starts over: role MEMBER, no join or leave time, no reason. The ADM
 ``TEAM_ADMIN`` grant on the team for the member's account; MEMBER and leaving revoke it, but the team's last
 live grant is never revoked (LAST_ADMIN), and the last ADMIN-role member cannot leave. Role changes are
 audited (GRANT_TEAM_ADMIN, REVOKE_TEAM_ADMIN).
+
+Error codes stay few: a refused transition is INVALID_STATE, with the specific rule as ``reason``
+(ALREADY_MEMBER, ALREADY_APPLIED, NOT_A_MEMBER, TEAM_NOT_ACTIVE, INVITATION_DECLINED, LAST_ADMIN); a missing
+rejection reason is BAD_USER_INPUT (REASON_REQUIRED), an account without a volunteer profile FORBIDDEN
+(NOT_A_VOLUNTEER).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -77,13 +82,13 @@ def _check_admin_of(viewer: Viewer, row: TeamMembership) -> None:
 
 def _volunteer_id(viewer: Viewer) -> int:
     if viewer.volunteer_id is None:
-        raise AppError("NOT_A_VOLUNTEER")
+        raise AppError("FORBIDDEN", key="NOT_A_VOLUNTEER")
     return viewer.volunteer_id
 
 
 def _check_joinable(team: Team) -> None:
     if team.verification_status != TeamVerification.APPROVED or team.status != TeamStatus.ACTIVE:
-        raise AppError("TEAM_NOT_ACTIVE", field="teamId")
+        raise AppError("INVALID_STATE", key="TEAM_NOT_ACTIVE", field="teamId")
 
 
 async def _live(session: AsyncSession, services: Services, region_code: str, field: str) -> None:
@@ -110,7 +115,9 @@ def _join(row: TeamMembership, now: datetime) -> None:
     row.status, row.joined_at, row.left_at = MembershipStatus.JOINED, now, None
 
 
-async def _add(session: AsyncSession, team: Team, volunteer_id: int, status: MembershipStatus) -> TeamMembership:
+async def _add(
+    session: AsyncSession, team: Team, volunteer_id: int, status: MembershipStatus
+) -> TeamMembership:
     now = utcnow()
     row = TeamMembership(
         team_id=team.id,  # type: ignore[arg-type]
@@ -140,7 +147,8 @@ async def _team_grants(session: AsyncSession, team_id: int) -> list[RoleGrant]:
 
 async def _grant(session: AsyncSession, viewer: Viewer, team: Team, account_id: int) -> bool:
     """Give ``account_id`` a live TEAM_ADMIN grant on ``team``; False when it had one already."""
-    mine = [g for g in await _team_grants(session, team.id) if g.account_id == account_id]  # type: ignore[arg-type]
+    assert team.id is not None
+    mine = [g for g in await _team_grants(session, team.id) if g.account_id == account_id]
     if any(g.revoked_at is None for g in mine):
         return False
     same_region = [g for g in mine if g.region_code == team.region_code]
@@ -160,14 +168,14 @@ async def _grant(session: AsyncSession, viewer: Viewer, team: Team, account_id: 
     return True
 
 
-async def _revoke(session: AsyncSession, team_id: int, account_id: int | None) -> bool:
+async def _revoke(session: AsyncSession, team_id: int, account_id: int | None, field: str) -> bool:
     """Revoke ``account_id``'s live TEAM_ADMIN grants on the team; LAST_ADMIN if no other would remain."""
     live = [g for g in await _team_grants(session, team_id) if g.revoked_at is None]
     mine = [g for g in live if account_id is not None and g.account_id == account_id]
     if not mine:
         return False
     if len(mine) == len(live):
-        raise AppError("LAST_ADMIN")
+        raise AppError("INVALID_STATE", key="LAST_ADMIN", field=field)
     now = utcnow()
     for grant in mine:
         grant.revoked_at = now
@@ -177,7 +185,7 @@ async def _revoke(session: AsyncSession, team_id: int, account_id: int | None) -
 def _audit(
     session: AsyncSession, viewer: Viewer, row: TeamMembership, account_id: int | None, request_id: str
 ) -> None:
-    granted = row.role is MemberRole.ADMIN
+    granted = row.role == MemberRole.ADMIN
     session.add(
         AuditEvent(
             actor_id=viewer.account_id,
@@ -190,7 +198,7 @@ def _audit(
                 "teamId": row.team_id,
                 "volunteerId": row.volunteer_id,
                 "accountId": account_id,
-                "status": row.status.value,
+                "status": str(row.status),
             },
         )
     )
@@ -212,9 +220,9 @@ async def apply_to_team(services: Services, viewer: Viewer, team_id: int) -> Tea
             return await _add(session, team, volunteer_id, MembershipStatus.APPLYING)
         match row.status:
             case MembershipStatus.JOINED:
-                raise AppError("ALREADY_MEMBER", field="teamId")
+                raise AppError("INVALID_STATE", key="ALREADY_MEMBER", field="teamId")
             case MembershipStatus.APPLYING:
-                raise AppError("ALREADY_APPLIED", field="teamId")
+                raise AppError("INVALID_STATE", key="ALREADY_APPLIED", field="teamId")
             case MembershipStatus.INVITED:
                 _join(row, utcnow())
             case _:
@@ -230,10 +238,10 @@ async def decide_application(
         row = await _visible_membership(session, viewer, membership_id)
         _check_admin_of(viewer, row)
         await _live(session, services, row.region_code, "membershipId")
-        if row.status is not MembershipStatus.APPLYING:
+        if row.status != MembershipStatus.APPLYING:
             raise AppError("INVALID_STATE", field="membershipId")
         if not approve and not reason:
-            raise AppError("REASON_REQUIRED", field="reason")
+            raise AppError("BAD_USER_INPUT", key="REASON_REQUIRED", field="reason")
         if approve:
             team = await session.get(Team, row.team_id)
             assert team is not None
@@ -259,13 +267,13 @@ async def invite_volunteer(
         if volunteer is None or volunteer.id is None:
             raise AppError("NOT_FOUND", field="volunteerNumber")
         row = await _membership_of(session, team_id, volunteer.id)
-        if row is not None and row.status is MembershipStatus.JOINED:
-            raise AppError("ALREADY_MEMBER", field="volunteerNumber")
-        if row is not None and row.status is MembershipStatus.APPLYING:
+        if row is not None and row.status == MembershipStatus.JOINED:
+            raise AppError("INVALID_STATE", key="ALREADY_MEMBER", field="volunteerNumber")
+        if row is not None and row.status == MembershipStatus.APPLYING:
             _join(row, utcnow())  # the volunteer asked already
             return row
         if volunteer.invite_consent == InviteConsent.AUTO_REJECT:
-            raise AppError("INVITATION_DECLINED", field="volunteerNumber")
+            raise AppError("INVALID_STATE", key="INVITATION_DECLINED", field="volunteerNumber")
         status = (
             MembershipStatus.JOINED
             if volunteer.invite_consent == InviteConsent.AUTO_ACCEPT
@@ -286,7 +294,7 @@ async def respond_to_invitation(
         if row.volunteer_id != volunteer_id:
             raise AppError("FORBIDDEN", field="membershipId")
         await _live(session, services, row.region_code, "membershipId")
-        if row.status is not MembershipStatus.INVITED:
+        if row.status != MembershipStatus.INVITED:
             raise AppError("INVALID_STATE", field="membershipId")
         if accept:
             team = await session.get(Team, row.team_id)
@@ -303,21 +311,22 @@ async def leave_team(services: Services, viewer: Viewer, team_id: int, request_i
     async with services.sessions() as session, session.begin():
         row = await _membership_of(session, team_id, volunteer_id)
         if row is None or row.status in (MembershipStatus.LEFT, MembershipStatus.REJECTED):
-            raise AppError("NOT_A_MEMBER", field="teamId")
+            raise AppError("INVALID_STATE", key="NOT_A_MEMBER", field="teamId")
         await _live(session, services, row.region_code, "teamId")
-        if row.status is MembershipStatus.INVITED:
+        if row.status == MembershipStatus.INVITED:
             raise AppError("INVALID_STATE", field="teamId")
-        was_admin = row.status is MembershipStatus.JOINED and row.role is MemberRole.ADMIN
-        if was_admin:
-            others = select(func.count()).where(
+        was_admin = row.status == MembershipStatus.JOINED and row.role == MemberRole.ADMIN
+        if was_admin:  # the last ADMIN-role member stays
+            others = select(col(TeamMembership.id)).where(
                 col(TeamMembership.team_id) == team_id,
                 col(TeamMembership.status) == MembershipStatus.JOINED,
                 col(TeamMembership.role) == MemberRole.ADMIN,
                 col(TeamMembership.id) != row.id,
             )
-            if not (await session.execute(others)).scalar_one():
-                raise AppError("LAST_ADMIN", field="teamId")
-        revoked = await _revoke(session, team_id, viewer.account_id)
+            if not (await session.execute(others.with_for_update())).first():
+                raise AppError("INVALID_STATE", key="LAST_ADMIN", field="teamId")
+        joined = row.status == MembershipStatus.JOINED
+        revoked = joined and await _revoke(session, team_id, viewer.account_id, "teamId")
         row.status, row.left_at, row.role = MembershipStatus.LEFT, utcnow(), MemberRole.MEMBER
         if was_admin or revoked:
             _audit(session, viewer, row, viewer.account_id, request_id)
@@ -331,8 +340,8 @@ async def set_member_role(
         row = await _visible_membership(session, viewer, membership_id)
         _check_admin_of(viewer, row)
         await _live(session, services, row.region_code, "membershipId")
-        if row.status is not MembershipStatus.JOINED:
-            raise AppError("NOT_A_MEMBER", field="membershipId")
+        if row.status != MembershipStatus.JOINED:
+            raise AppError("INVALID_STATE", key="NOT_A_MEMBER", field="membershipId")
         volunteer = await session.get(Volunteer, row.volunteer_id)
         account_id = volunteer.account_id if volunteer is not None else None
         if role is MemberRole.ADMIN:
@@ -340,8 +349,8 @@ async def set_member_role(
             assert team is not None
             changed = account_id is not None and await _grant(session, viewer, team, account_id)
         else:
-            changed = await _revoke(session, row.team_id, account_id)
-        if changed or row.role is not role:
+            changed = await _revoke(session, row.team_id, account_id, "membershipId")
+        if changed or row.role != role:
             row.role = role
             _audit(session, viewer, row, account_id, request_id)
     return row
@@ -352,7 +361,7 @@ async def set_invite_consent(services: Services, viewer: Viewer, consent: Invite
     async with services.sessions() as session, session.begin():
         volunteer = await session.get(Volunteer, volunteer_id, with_for_update=True)
         if volunteer is None:
-            raise AppError("NOT_A_VOLUNTEER")
+            raise AppError("FORBIDDEN", key="NOT_A_VOLUNTEER")
         await _live(session, services, volunteer.region_code, "consent")
         volunteer.invite_consent, volunteer.updated_at = consent, utcnow()
     return consent

@@ -43,6 +43,17 @@ class Context:
     audit: list[dict[str, Any]] = field(default_factory=list)
     """Audit events gathered while resolving (e.g. unmasked reads), written in one INSERT after execution."""
 
+    _other_loaders: dict[Viewer, DataLoaders] = field(default_factory=dict)
+
+    def loaders_for(self, viewer: Viewer) -> DataLoaders:
+        """The loaders scoped to ``viewer``: the request's own, or (for a session just started by a sign-in
+        or registration in this request) a separate set, so nothing is shared across viewers."""
+        if viewer == self.viewer:
+            return self.loaders
+        if viewer not in self._other_loaders:
+            self._other_loaders[viewer] = DataLoaders(self.services.sessions, viewer)
+        return self._other_loaders[viewer]
+
     @property
     def sessions(self) -> SessionFactory:
         return self.services.sessions

@@ -12,6 +12,7 @@ from resolvers import admins, sessions
 from schema.context import Info
 from schema.directives import Requirement
 from schema.errors import AppError
+from schema.membership import MembershipMutation
 from schema.permissions import requires
 from schema.registration import RegistrationMutation
 from schema.session_types import LoginPayload, login_payload
@@ -124,5 +125,5 @@ class AdminMutation:
 
 
 @strawberry.type
-class Mutation(SessionMutation, AdminMutation, RegistrationMutation):
+class Mutation(SessionMutation, AdminMutation, RegistrationMutation, MembershipMutation):
     pass

@@ -103,13 +103,12 @@ class Sensitive(FieldExtension):
     def apply(self, field: StrawberryField) -> None:
         field.directives.append(SensitiveDirective(kind=self.kind))
 
-    async def _reveals(self, source: PersonalData, info: Info) -> bool:
-        viewer = info.context.viewer
+    async def _reveals(self, source: PersonalData, info: Info, viewer: Viewer) -> bool:
         if viewer.can_reveal_in(source.owner_region_code()):
             return True
         owner = source.owner_volunteer_id()
         if self.kind is SensitiveKind.PHONE and owner is not None and viewer.is_team_admin:
-            return await info.context.loaders.team_contacts.load(owner)
+            return await info.context.loaders_for(viewer).team_contacts.load(owner)
         return False
 
     async def resolve_async(self, next_: Any, source: PersonalData, info: Info, **kwargs: Any) -> Any:
@@ -117,10 +116,10 @@ class Sensitive(FieldExtension):
         if value is None:
             return None
         owner = source.owner_volunteer_id()
-        viewer = info.context.viewer
+        viewer = getattr(source, "reader", None) or info.context.viewer
         if owner is not None and owner == viewer.volunteer_id:
             return value
-        if not await self._reveals(source, info):
+        if not await self._reveals(source, info, viewer):
             return None if self.kind is SensitiveKind.LOCATION else mask(str(value), self.kind)
         # The subject is the person whose data was read; the detail names the object it was read on.
         info.context.audit.append(

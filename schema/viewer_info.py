@@ -28,4 +28,5 @@ def viewer_info(viewer: AuthViewer) -> Viewer | None:
         username=viewer.username,
         grants=[grant_info(g.role.value, g.region_code, g.team_id, g.can_reveal) for g in viewer.grants],
         volunteer_id=viewer.volunteer_id,
+        principal=viewer,
     )

@@ -7,10 +7,11 @@ from datetime import datetime
 import strawberry
 from strawberry import relay
 
+from auth.viewer import Viewer as AuthViewer
 from models import Account as AccountRow
 from models import Volunteer as VolunteerRow
 from schema.context import Info
-from schema.types.base import one
+from schema.types.base import build
 from schema.types.enums import Role
 from schema.types.region import Region, region_by_code
 from schema.types.volunteer import Volunteer
@@ -45,7 +46,16 @@ class Viewer:
     username: str = strawberry.field(description="Username (用户名)")
     grants: list[Grant] = strawberry.field(description="Roles held (角色)")
     volunteer_id: strawberry.Private[int | None]
+    principal: strawberry.Private[AuthViewer]
+    """Who this object describes: after sign-in or registration, not yet the request's own viewer."""
 
     @strawberry.field(description="Own volunteer profile, if any (本人志愿者信息)")
     async def volunteer(self, info: Info) -> Volunteer | None:
-        return await one(info, Volunteer, VolunteerRow, self.volunteer_id)
+        if self.volunteer_id is None:
+            return None
+        row = await info.context.loaders_for(self.principal).by_key(VolunteerRow).load(self.volunteer_id)
+        if row is None:
+            return None
+        volunteer = build(Volunteer, row)
+        volunteer.reader = self.principal
+        return volunteer

@@ -17,16 +17,21 @@ T = TypeVar("T")
 
 
 @cache
-def _copied_fields(cls: Any) -> tuple[str, ...]:
+def _copied_fields(cls: Any, model: type) -> tuple[str, ...]:
+    """The type's plain GraphQL fields that are columns of the row's table."""
     definition = cls.__strawberry_definition__
     return tuple(
-        f.python_name for f in definition.fields if f.base_resolver is None and f.python_name != "row"
+        f.python_name
+        for f in definition.fields
+        if f.base_resolver is None and f.python_name in model.__table__.columns  # type: ignore[attr-defined]
     )
 
 
 def from_row(cls: type[T], row: Any) -> T:
     """``cls`` with every plain field copied from the column of the same name, and the row kept private."""
-    values = {name: getattr(row, name) for name in _copied_fields(cast(Hashable, cls))}
+    values = {
+        name: getattr(row, name) for name in _copied_fields(cast(Hashable, cls), cast(Hashable, type(row)))
+    }
     return cls(row=row, **values)  # type: ignore[call-arg]
 
 

@@ -14,6 +14,7 @@ from models import ServiceRecord as ServiceRecordRow
 from models import SignUp as SignUpRow
 from models import TeamMembership as MembershipRow
 from models import Volunteer as VolunteerRow
+from auth.viewer import Viewer as AuthViewer
 from schema.context import Info
 from schema.directives import SensitiveKind
 from schema.pagination import Connection, OrderDirection
@@ -89,6 +90,8 @@ class Volunteer(relay.Node):
     no_show_count: int = strawberry.field(description="Times signed up but absent (爽约次数)")
     created_at: datetime = strawberry.field(description="Registered at (注册时间)")
     row: strawberry.Private[VolunteerRow]
+    reader: strawberry.Private[AuthViewer | None] = None
+    """Set when the object was loaded for someone other than the request's viewer (a session just begun)."""
 
     @classmethod
     async def resolve_reference(cls, info: Info, **representation: Any) -> Volunteer | None:
