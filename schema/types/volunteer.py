@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry import relay
 
+from auth.viewer import Viewer as AuthViewer
 from models import Certificate as CertificateRow
 from models import ServiceRecord as ServiceRecordRow
 from models import SignUp as SignUpRow
 from models import TeamMembership as MembershipRow
 from models import Volunteer as VolunteerRow
-from auth.viewer import Viewer as AuthViewer
 from schema.context import Info
 from schema.directives import SensitiveKind
 from schema.pagination import Connection, OrderDirection
