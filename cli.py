@@ -50,6 +50,20 @@ async def seed_demo(settings: Settings, volunteers: int, seed: int, only_if_empt
         await engine.dispose()
 
 
+async def verify_pending(settings: Settings) -> dict[str, dict[str, int]]:
+    from models.pii import PiiCipher
+    from resolvers.verifiers.worker import build_verifiers, close_verifiers, run_once
+
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    identity, legal = build_verifiers(settings, sessions)
+    try:
+        return await run_once(sessions, PiiCipher(settings.pii_key), identity, legal)
+    finally:
+        await close_verifiers([identity, legal])
+        await engine.dispose()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="cli.py", description="Zhiyuan administration")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -59,6 +73,7 @@ def main(argv: list[str] | None = None) -> None:
     demo.add_argument("--volunteers", type=int, default=2000)
     demo.add_argument("--seed", type=int, default=20210317)
     commands.add_parser("setup", help="migrate, load regions, and load demo data into an empty database")
+    commands.add_parser("verify-pending", help="run one pass of the identity and legal-person checks")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
     settings = get_settings()
@@ -71,6 +86,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"regions inserted: {asyncio.run(load_regions(settings))}")
     if args.command == "seed-demo":
         print(asyncio.run(seed_demo(settings, args.volunteers, args.seed, only_if_empty=False)))
+    if args.command == "verify-pending":
+        print(asyncio.run(verify_pending(settings)))
     if args.command == "setup":
         counts = asyncio.run(seed_demo(settings, 2000, 20210317, only_if_empty=True))
         print(f"demo data: {counts}" if counts else "demo data already present")

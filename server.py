@@ -7,6 +7,7 @@ keys, throttle). Each request: authentication middleware → viewer → GraphQL 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import uuid
@@ -37,6 +38,7 @@ from loaders import DataLoaders
 from models.db import make_engine, make_session_factory
 from models.migrate import upgrade
 from models.pii import PiiCipher
+from resolvers.verifiers.worker import build_verifiers, close_verifiers, run_forever
 from schema import schema
 from schema.context import Context, Services
 from schema.errors import classify
@@ -119,9 +121,22 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         state["view"] = GraphQLView(services, graphql_ide="graphiql" if settings.serve_graphiql else None)
         app.state.engine = engine
         app.state.services = services
+        identity, legal = build_verifiers(settings, services.sessions)
+        worker = None
+        if settings.verification_interval > 0:
+            worker = asyncio.create_task(
+                run_forever(
+                    services.sessions, services.cipher, identity, legal, settings.verification_interval
+                )
+            )
         try:
             yield
         finally:
+            if worker is not None:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
+            await close_verifiers([identity, legal])
             await engine.dispose()
 
     async def graphql(scope: Scope, receive: Receive, send: Send) -> None:

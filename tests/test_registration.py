@@ -230,3 +230,18 @@ async def test_manual_review_happens_inside_the_jurisdiction(api: Api, tokens: d
 async def test_retired_area_codes_are_accepted(api: Api) -> None:
     body = await register(api, idNumber=adult_id(area=RETIRED_AREA))
     assert "errors" not in body
+
+
+async def test_pending_identities_are_verified_by_the_worker(api: Api, app: Starlette) -> None:
+    from resolvers.verifiers.offline import OfflineIdentityVerifier
+    from resolvers.verifiers.worker import verify_pending_identities
+
+    body = await register(api)
+    token = body["data"]["registerVolunteer"]["session"]["accessToken"]
+    services = app.state.services
+    counts = await verify_pending_identities(
+        services.sessions, services.cipher, OfflineIdentityVerifier(services.sessions), batch=1000
+    )
+    assert counts["passed"] >= 1
+    me = await api.as_(token).data("{ viewer { volunteer { realNameStatus } } }")
+    assert me["viewer"]["volunteer"]["realNameStatus"] == "PASSED"
