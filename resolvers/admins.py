@@ -99,7 +99,7 @@ async def set_account_status(
         if account is None or not grants:
             raise AppError("NOT_FOUND", field="accountId")
         if not all(outranks(viewer, g) for g in grants):
-            raise AppError("OUT_OF_JURISDICTION", field="accountId")
+            raise AppError("NOT_FOUND", field="accountId")  # indistinguishable from a missing account
         account.status = status
         session.add(
             AuditEvent(
