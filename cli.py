@@ -1,4 +1,5 @@
-"""Command line: ``python cli.py migrate | load-regions | seed-demo [--volunteers N] | setup``.
+"""Command line: ``python cli.py migrate | load-regions | seed-demo [--volunteers N] | setup``, and
+``import-legacy FOLDER [--report PATH] [--batch-size N]`` (docs/legacy-import.md).
 
 ``setup`` is what ``make run`` does before serving: migrate, load the region tree, and load the demo data set
 when the database holds no volunteers yet.
@@ -9,12 +10,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
 from models.db import make_engine, make_session_factory
 from models.migrate import upgrade
 from settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from resolvers.legacy_import import ImportSummary
 
 log = logging.getLogger("zhiyuan.cli")
 
@@ -64,6 +70,26 @@ async def verify_pending(settings: Settings) -> dict[str, dict[str, int]]:
         await engine.dispose()
 
 
+async def import_legacy_folder(
+    settings: Settings, folder: Path, report: Path | None, batch_size: int
+) -> ImportSummary:
+    """``import-legacy``: the old system's export (docs/legacy-import.md) into a migrated database."""
+    from models.pii import PiiCipher
+    from resolvers.legacy_import import import_legacy
+
+    engine = make_engine(settings.database_url)
+    try:
+        return await import_legacy(
+            make_session_factory(engine),
+            PiiCipher(settings.pii_key),
+            folder,
+            report or settings.var_dir / "legacy-import-report.jsonl",
+            batch_size=batch_size,
+        )
+    finally:
+        await engine.dispose()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="cli.py", description="Zhiyuan administration")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -74,6 +100,14 @@ def main(argv: list[str] | None = None) -> None:
     demo.add_argument("--seed", type=int, default=20210317)
     commands.add_parser("setup", help="migrate, load regions, and load demo data into an empty database")
     commands.add_parser("verify-pending", help="run one pass of the identity and legal-person checks")
+    legacy = commands.add_parser(
+        "import-legacy", help="import the old system's export (docs/legacy-import.md)"
+    )
+    legacy.add_argument("folder", type=Path, help="folder with volunteers/teams/memberships/records.jsonl")
+    legacy.add_argument(
+        "--report", type=Path, help="rejected rows (JSONL); default var/legacy-import-report.jsonl"
+    )
+    legacy.add_argument("--batch-size", type=int, default=5000, help="rows per transaction (default 5000)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
     settings = get_settings()
@@ -88,6 +122,11 @@ def main(argv: list[str] | None = None) -> None:
         print(asyncio.run(seed_demo(settings, args.volunteers, args.seed, only_if_empty=False)))
     if args.command == "verify-pending":
         print(asyncio.run(verify_pending(settings)))
+    if args.command == "import-legacy":
+        summary = asyncio.run(import_legacy_folder(settings, args.folder, args.report, args.batch_size))
+        print("\n".join(summary.lines()))
+        if not summary.ok:
+            raise SystemExit(1)
     if args.command == "setup":
         counts = asyncio.run(seed_demo(settings, 2000, 20210317, only_if_empty=True))
         print(f"demo data: {counts}" if counts else "demo data already present")

@@ -58,6 +58,7 @@ from models.enums import (
     AccountStatus,
     IdType,
     InviteConsent,
+    LegalVerification,
     MemberRole,
     MembershipStatus,
     ProjectCategory,
@@ -69,7 +70,6 @@ from models.enums import (
     TeamStatus,
     TeamType,
     TeamVerification,
-    LegalVerification,
 )
 from models.identifiers import (
     VOLUNTEER_SEQUENCE_DIGITS,
@@ -184,7 +184,9 @@ class ImportSummary:
         """The summary as the command line prints it."""
         out = [f"{'':12}{'rows':>11}{'inserted':>11}{'skipped':>11}{'rejected':>11}{'failed':>9}"]
         for name, c in [*self.entities.items(), ("total", EntityCounts(**self._totals()))]:
-            out.append(f"{name:12}{c.rows:>11,}{c.inserted:>11,}{c.skipped:>11,}{c.rejected:>11,}{c.failed:>9,}")
+            out.append(
+                f"{name:12}{c.rows:>11,}{c.inserted:>11,}{c.skipped:>11,}{c.rejected:>11,}{c.failed:>9,}"
+            )
         out.append(f"{self.rows:,} rows in {self.seconds:.1f} s ({self.rows_per_second:,.0f} rows/s)")
         out.append(f"report: {self.report}")
         out.extend(
@@ -346,14 +348,18 @@ def _region(obj: Row, key: str, regions: frozenset[str]) -> str:
 def check_password_hash(value: str) -> None:
     """Raise ``Rejected`` unless ``value`` is a hash ``auth.passwords.Passwords.verify`` can check: an argon2
     PHC string, or ``legacy$<md5|sha1|sha256>[-suffix]$<salt>$<hex digest of the algorithm's length>``."""
-    bad = Rejected("PASSWORD_HASH_FORMAT", "password_hash is not an argon2 or legacy$<algo>$<salt>$<hex> hash")
+    bad = Rejected(
+        "PASSWORD_HASH_FORMAT", "password_hash is not an argon2 or legacy$<algo>$<salt>$<hex> hash"
+    )
     if value.startswith(LEGACY_PREFIX):
         algo_field, sep, rest = value[len(LEGACY_PREFIX) :].partition("$")
         _salt, sep2, digest = rest.rpartition("$")
         algo = algo_field.removesuffix(LEGACY_SUFFIX_MARK)
         if not (sep and sep2) or algo not in LEGACY_ALGORITHMS:
             raise bad
-        if len(digest) != hashlib.new(algo).digest_size * 2 or not all(c in "0123456789abcdefABCDEF" for c in digest):
+        if len(digest) != hashlib.new(algo).digest_size * 2 or not all(
+            c in "0123456789abcdefABCDEF" for c in digest
+        ):
             raise bad
         return
     if value.startswith("$argon2"):
@@ -486,6 +492,10 @@ def _has_contact(line: _Line) -> bool:
     return value is not None and value != ""
 
 
+def _no_contact(line: _Line) -> bool:
+    return not _has_contact(line)
+
+
 def _hint(value: Any, *keys: str) -> str | None:
     """The row's legacy id (or ``team/volunteer`` for memberships) for the report, even of a bad row."""
     if not isinstance(value, dict):
@@ -603,7 +613,9 @@ class _Importer:
             log.exception("%s lines %d-%d: batch rolled back", file, first, last)
             counts.failed += len(rows)
             self.summary.failures.append(BatchFailure(file, first, last, len(rows), error))
-            self.write_report(file, first, None, "BATCH_FAILED", f"lines {first}-{last} not imported: {error}")
+            self.write_report(
+                file, first, None, "BATCH_FAILED", f"lines {first}-{last} not imported: {error}"
+            )
             self.consecutive_failures += 1
             if self.consecutive_failures >= MAX_CONSECUTIVE_FAILURES:
                 self.summary.aborted = f"{self.consecutive_failures} batches in a row failed; last: {error}"
@@ -629,7 +641,9 @@ class _Importer:
             raise Rejected("ACCOUNT_INCOMPLETE", "username and password_hash come together or not at all")
         if username is not None:
             if not USERNAME.fullmatch(username):
-                raise Rejected("USERNAME_FORMAT", f"username {username[:40]!r} does not match {USERNAME.pattern}")
+                raise Rejected(
+                    "USERNAME_FORMAT", f"username {username[:40]!r} does not match {USERNAME.pattern}"
+                )
             assert password_hash is not None
             check_password_hash(password_hash)
         name = _required(obj, "name")
@@ -670,7 +684,9 @@ class _Importer:
             raise Rejected("SKILLS_FORMAT", "at most 20 skills of at most 50 characters")
         registered_at = _moment(obj, "registered_at", self.now)
         assert registered_at is not None
-        default_status = RealNameStatus.PENDING if id_type is IdType.RESIDENT_ID else RealNameStatus.UNDER_REVIEW
+        default_status = (
+            RealNameStatus.PENDING if id_type is IdType.RESIDENT_ID else RealNameStatus.UNDER_REVIEW
+        )
         status = _enum(obj, "real_name_status", RealNameStatus, default_status)
         return _Volunteer(
             line, legacy_id, username, password_hash, name, id_type, number,
@@ -809,7 +825,9 @@ class _Importer:
         seq, v = self.sequence, self.volunteer
         dialect_insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
         counties = sorted(wanted)
-        present = {county for (county,) in await _lookup(session, select(seq.c.county), seq.c.county, counties)}
+        present = {
+            county for (county,) in await _lookup(session, select(seq.c.county), seq.c.county, counties)
+        }
         for county in counties:
             if county in present:
                 continue
@@ -827,9 +845,9 @@ class _Importer:
         firsts: dict[str, int] = {}
         for begin in range(0, len(counties), LOOKUP_CHUNK // 2):
             chunk = counties[begin : begin + LOOKUP_CHUNK // 2]
-            upsert = dialect_insert(seq).values([{"county": c, "last": wanted[c]} for c in chunk])
-            upsert = upsert.on_conflict_do_update(
-                index_elements=[seq.c.county], set_={"last": seq.c.last + upsert.excluded.last}
+            values = dialect_insert(seq).values([{"county": c, "last": wanted[c]} for c in chunk])
+            upsert = values.on_conflict_do_update(
+                index_elements=[seq.c.county], set_={"last": seq.c.last + values.excluded.last}
             ).returning(seq.c.county, seq.c.last)
             for county, last in (await session.execute(upsert)).all():
                 if int(last) >= 10**VOLUNTEER_SEQUENCE_DIGITS:
@@ -886,18 +904,27 @@ class _Importer:
     async def write_teams(self, session: AsyncSession, rows: list[_Team]) -> _Outcome:
         t, a, outcome = self.team, self.account, _Outcome()
         existing = {
-            legacy for (legacy,) in await _lookup(session, select(t.c.legacy_id), t.c.legacy_id, (r.legacy_id for r in rows))
+            legacy
+            for (legacy,) in await _lookup(
+                session, select(t.c.legacy_id), t.c.legacy_id, (r.legacy_id for r in rows)
+            )
         }
         codes = {
             code
             for (code,) in await _lookup(
-                session, select(t.c.credit_code), t.c.credit_code, (r.credit_code for r in rows if r.credit_code)
+                session,
+                select(t.c.credit_code),
+                t.c.credit_code,
+                (r.credit_code for r in rows if r.credit_code),
             )
         }
         admins: dict[str, int] = {
             key: int(account_id)
             for key, account_id in await _lookup(
-                session, select(a.c.username_key, a.c.id), a.c.username_key, (k for r in rows for k in r.admins)
+                session,
+                select(a.c.username_key, a.c.id),
+                a.c.username_key,
+                (k for r in rows for k in r.admins),
             )
         }
         contacts: dict[str, str] = {
@@ -1037,7 +1064,9 @@ class _Importer:
             raise Rejected("DATE_ORDER", "applied_at lies after joined_at")
         if left_at is not None and joined_at is not None and left_at < joined_at:
             raise Rejected("DATE_ORDER", "left_at lies before joined_at")
-        return _Membership(line, f"{team}/{volunteer}", team, volunteer, status, role, applied_at, joined_at, left_at)
+        return _Membership(
+            line, f"{team}/{volunteer}", team, volunteer, status, role, applied_at, joined_at, left_at
+        )
 
     async def write_memberships(self, session: AsyncSession, rows: list[_Membership]) -> _Outcome:
         m, outcome = self.membership, _Outcome()
@@ -1055,11 +1084,16 @@ class _Importer:
             team = teams.get(row.team_legacy_id)
             volunteer_id = volunteers.get(row.volunteer_legacy_id)
             if team is None:
-                outcome.reject(row.line, row.key, "TEAM_NOT_FOUND", f"team {row.team_legacy_id} is not imported")
+                outcome.reject(
+                    row.line, row.key, "TEAM_NOT_FOUND", f"team {row.team_legacy_id} is not imported"
+                )
                 continue
             if volunteer_id is None:
                 outcome.reject(
-                    row.line, row.key, "VOLUNTEER_NOT_FOUND", f"volunteer {row.volunteer_legacy_id} is not imported"
+                    row.line,
+                    row.key,
+                    "VOLUNTEER_NOT_FOUND",
+                    f"volunteer {row.volunteer_legacy_id} is not imported",
                 )
                 continue
             if (team[0], volunteer_id) in pairs:
@@ -1097,12 +1131,17 @@ class _Importer:
         confirmed_at = _moment(obj, "confirmed_at", self.now, required=False)
         if status is not RecordStatus.CONFIRMED:
             confirmed_at = None
-        return _Record(line, legacy_id, volunteer, team, service_date, hours, content, category, status, confirmed_at)
+        return _Record(
+            line, legacy_id, volunteer, team, service_date, hours, content, category, status, confirmed_at
+        )
 
     async def write_records(self, session: AsyncSession, rows: list[_Record]) -> _Outcome:
         r, outcome = self.record, _Outcome()
         existing = {
-            legacy for (legacy,) in await _lookup(session, select(r.c.legacy_id), r.c.legacy_id, (x.legacy_id for x in rows))
+            legacy
+            for (legacy,) in await _lookup(
+                session, select(r.c.legacy_id), r.c.legacy_id, (x.legacy_id for x in rows)
+            )
         }
         fresh = [row for row in rows if row.legacy_id not in existing]
         teams, volunteers = await self.resolve(
@@ -1116,7 +1155,9 @@ class _Importer:
             team = teams.get(row.team_legacy_id)
             volunteer_id = volunteers.get(row.volunteer_legacy_id)
             if team is None:
-                outcome.reject(row.line, row.legacy_id, "TEAM_NOT_FOUND", f"team {row.team_legacy_id} is not imported")
+                outcome.reject(
+                    row.line, row.legacy_id, "TEAM_NOT_FOUND", f"team {row.team_legacy_id} is not imported"
+                )
                 continue
             if volunteer_id is None:
                 outcome.reject(
@@ -1215,8 +1256,7 @@ async def import_legacy(
         importer = _Importer(sessions, cipher, folder, out, summary, batch_size, bar)
         await importer.prepare()
         await importer.run_file("volunteers", importer.parse_volunteer, importer.write_volunteers)
-        without_contact: Callable[[_Line], bool] = lambda line: not _has_contact(line)  # noqa: E731
-        await importer.run_file("teams", importer.parse_team, importer.write_teams, take=without_contact)
+        await importer.run_file("teams", importer.parse_team, importer.write_teams, take=_no_contact)
         await importer.run_file("teams", importer.parse_team, importer.write_teams, take=_has_contact)
         await importer.run_file(
             "memberships",

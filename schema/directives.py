@@ -28,6 +28,8 @@ class SensitiveKind(Enum):
     ID_NUMBER = "ID_NUMBER"
     PHONE = "PHONE"
     LOCATION = "LOCATION"
+    BIRTH_DATE = "BIRTH_DATE"
+    NAME = "NAME"
 
 
 @schema_directive(

@@ -90,6 +90,8 @@ def mask(value: str, kind: SensitiveKind) -> str:
     """Mobile numbers ``138****5678``; anything else keeps at most a quarter (and 4 characters) at each end,
     ``3701**********1962``, and nothing of 8 characters or fewer, so short values — landlines, passport and
     permit numbers — stay at least half hidden."""
+    if kind is SensitiveKind.NAME:
+        return value[:1] + "*" * (len(value) - 1)
     if kind is SensitiveKind.PHONE and len(value) >= 11:
         return value[:3] + "*" * (len(value) - 7) + value[-4:]
     keep = min(4, len(value) // 4) if len(value) > 8 else 0
@@ -120,7 +122,8 @@ class Sensitive(FieldExtension):
         if owner is not None and owner == viewer.volunteer_id:
             return value
         if not await self._reveals(source, info, viewer):
-            return None if self.kind is SensitiveKind.LOCATION else mask(str(value), self.kind)
+            hidden = self.kind in (SensitiveKind.LOCATION, SensitiveKind.BIRTH_DATE)
+            return None if hidden else mask(str(value), self.kind)
         # The subject is the person whose data was read; the detail names the object it was read on.
         info.context.audit.append(
             {

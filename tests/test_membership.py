@@ -79,6 +79,8 @@ class Who:
 class World:
     app: Starlette
     api: Api
+    tokens: dict[str, str]
+    """The demo accounts' access tokens, by username."""
     password_hash: str
     home: int
     """玄武区, approved and active; ``home_admin`` administers it."""
@@ -99,7 +101,8 @@ class World:
         return factory
 
     def as_(self, who: Who | str | None) -> Api:
-        return self.api.as_(who.token if isinstance(who, Who) else who)
+        """Signed in as ``who``: one of ours, a demo account by username, or anonymous (None)."""
+        return self.api.as_(who.token if isinstance(who, Who) else self.tokens[who] if who else None)
 
     async def account(self, *grants: m.RoleGrant) -> tuple[str, int]:
         username = f"mb_{uuid.uuid4().hex[:12]}"
@@ -187,9 +190,9 @@ def team_grant(team: int, region: str) -> m.RoleGrant:
 
 
 @pytest.fixture(scope="module")
-async def world(app: Starlette, api: Api) -> World:
+async def world(app: Starlette, api: Api, tokens: dict[str, str]) -> World:
     password_hash = await asyncio.to_thread(app.state.services.passwords.hash, PASSWORD)
-    w = World(app, api, password_hash, 0, 0, 0, 0, Who("", None, None), Who("", None, None))
+    w = World(app, api, tokens, password_hash, 0, 0, 0, 0, Who("", None, None), Who("", None, None))
     w.home = await w.team(XUANWU)
     w.other = await w.team(QINHUAI)
     w.pending = await w.team(XUANWU, verification=TeamVerification.PENDING_REVIEW)
@@ -624,18 +627,13 @@ another team and sees ``home`` as the 玄武区 admin: its targets are visible b
 async def test_who_may_call_each_mutation(
     world: World,
     targets: Targets,
-    tokens: dict[str, str],
     field: str,
     caller: str,
     code: str,
     reason: str | None,
 ) -> None:
-    who: Who | str | None = {
-        "anonymous": None,
-        "home_admin": world.home_admin,
-        "mixed": world.mixed,
-        "stranger": targets.stranger,
-    }.get(caller, tokens.get(caller))
+    ours = {"home_admin": world.home_admin, "mixed": world.mixed, "stranger": targets.stranger}
+    who = ours.get(caller) or (None if caller == "anonymous" else caller)
     query, variables = _call(field, world, targets)
     await refused(world, who, query, variables, code, reason)
 

@@ -50,10 +50,6 @@ class VolunteerFilter:
     created_at_before: datetime | None = strawberry.field(
         default=None, description="Registered before (注册止)"
     )
-    birth_date_after: date | None = strawberry.field(
-        default=None, description="Born on or after (出生日期起)"
-    )
-    birth_date_before: date | None = strawberry.field(default=None, description="Born before (出生日期止)")
 
 
 @strawberry.enum(description="Volunteer sort keys (志愿者排序字段)")
@@ -61,7 +57,6 @@ class VolunteerOrderField(Enum):
     CREATED_AT = "created_at"
     NAME = "name"
     VOLUNTEER_NUMBER = "volunteer_number"
-    BIRTH_DATE = "birth_date"
 
 
 @strawberry.input(description="Volunteer ordering (志愿者排序)")
@@ -78,14 +73,12 @@ class Volunteer(relay.Node):
     volunteer_number: str = strawberry.field(description="Public volunteer number (志愿者编号)")
     name: str = strawberry.field(description="Real name (姓名)")
     id_type: IdType = strawberry.field(description="Identity document type (证件类型)")
-    birth_date: date | None = strawberry.field(description="Date of birth (出生日期)")
     sex: Sex = strawberry.field(description="Sex (性别)")
     real_name_status: RealNameStatus = strawberry.field(description="Real-name status (实名认证状态)")
     verification_note: str = strawberry.field(description="Reason for the real-name status (认证说明)")
     skills: list[str] = strawberry.field(description="Skills (技能特长)")
     availability: str = strawberry.field(description="When the volunteer can serve (可服务时间)")
     invite_consent: InviteConsent = strawberry.field(description="Team invitation setting (邀请设置)")
-    guardian_name: str | None = strawberry.field(description="Guardian of a minor (监护人姓名)")
     guardian_relation: str | None = strawberry.field(description="Guardian's relation (监护关系)")
     no_show_count: int = strawberry.field(description="Times signed up but absent (爽约次数)")
     created_at: datetime = strawberry.field(description="Registered at (注册时间)")
@@ -108,6 +101,28 @@ class Volunteer(relay.Node):
 
     def owner_region_code(self) -> str | None:
         return self.row.region_code
+
+    @strawberry.field(
+        description="Date of birth; null unless yours or revealable, see `age` (出生日期)",
+        extensions=[sensitive(SensitiveKind.BIRTH_DATE)],
+    )
+    def birth_date(self) -> date | None:
+        return self.row.birth_date
+
+    @strawberry.field(description="Age in whole years today (年龄)")
+    def age(self) -> int | None:
+        born = self.row.birth_date
+        if born is None:
+            return None
+        today = date.today()
+        return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+    @strawberry.field(
+        description="Guardian of a minor, masked unless yours or revealable (监护人姓名)",
+        extensions=[sensitive(SensitiveKind.NAME)],
+    )
+    def guardian_name(self) -> str | None:
+        return self.row.guardian_name
 
     @strawberry.field(
         description="ID number, masked unless yours or revealable (证件号码)",
