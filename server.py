@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
@@ -35,7 +36,7 @@ from auth.throttle import MemoryLoginThrottle
 from auth.tokens import TokenService
 from auth.viewer import ANONYMOUS
 from loaders import DataLoaders
-from models.db import make_engine, make_session_factory
+from models.db import make_engine, make_session_factory, make_write_session_factory
 from models.migrate import upgrade
 from models.pii import PiiCipher
 from resolvers.verifiers.worker import build_verifiers, close_verifiers, run_forever
@@ -90,10 +91,11 @@ class _Asgi:
         await self.app(scope, receive, send)
 
 
-def build_services(settings: Settings, sessions: Any) -> Services:
+def build_services(settings: Settings, engine: AsyncEngine) -> Services:
     return Services(
         settings=settings,
-        sessions=sessions,
+        sessions=make_session_factory(engine),
+        writes=make_write_session_factory(engine),
         cipher=PiiCipher(settings.pii_key),
         passwords=Passwords(settings.argon2_time_cost, settings.argon2_memory_cost),
         tokens=TokenService(settings.jwt_keys, settings.jwt_active_kid, settings.access_token_ttl),
@@ -116,7 +118,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         if migrate:
             await asyncio.to_thread(upgrade, settings.database_url)
         engine = make_engine(settings.database_url)
-        services = build_services(settings, make_session_factory(engine))
+        services = build_services(settings, engine)
         state["services"] = services
         state["view"] = GraphQLView(services, graphql_ide="graphiql" if settings.serve_graphiql else None)
         app.state.engine = engine

@@ -2,8 +2,9 @@
 
 from models.account import Account, RefreshToken, RoleGrant
 from models.audit import AuditEvent
+from models.idempotency import IdempotencyKey
 from models.project import Attendance, Post, Project, SignInPoint, SignUp
-from models.record import Certificate, ServiceRecord
+from models.record import Certificate, CorrectionRequest, ServiceRecord
 from models.region import Region
 from models.rollout import ProvinceRollout, VolunteerNumberSequence
 from models.team import Team, TeamMembership
@@ -14,6 +15,8 @@ __all__ = [
     "Attendance",
     "AuditEvent",
     "Certificate",
+    "CorrectionRequest",
+    "IdempotencyKey",
     "Post",
     "Project",
     "ProvinceRollout",

@@ -23,10 +23,25 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_manual_transactions(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # the driver stops emitting BEGIN itself; _sqlite_begin does
+
+
+def _sqlite_begin(conn: Any) -> None:
+    """``BEGIN IMMEDIATE`` for write sessions: the write lock is taken before the first read, so a transaction
+    never reads a snapshot that another writer changes before it writes (SQLITE_BUSY_SNAPSHOT); writers queue
+    on busy_timeout instead. Read sessions use a plain deferred BEGIN."""
+    conn.exec_driver_sql(
+        "BEGIN IMMEDIATE" if conn.get_execution_options().get("sqlite_immediate") else "BEGIN"
+    )
+
+
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", _sqlite_manual_transactions)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
@@ -35,4 +50,12 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 
 def make_session_factory(engine: AsyncEngine) -> SessionFactory:
+    """Sessions for reads (and for writes on PostgreSQL, where row locks do the ordering)."""
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def make_write_session_factory(engine: AsyncEngine) -> SessionFactory:
+    """Sessions for read-then-write transactions: ``BEGIN IMMEDIATE`` on SQLite, plain on PostgreSQL."""
+    return async_sessionmaker(
+        engine.execution_options(sqlite_immediate=True), expire_on_commit=False, autoflush=False
+    )

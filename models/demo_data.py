@@ -905,6 +905,16 @@ class _Generator:
                 await self.flush(buffers)
                 bar.update(stop - start)
 
+    async def count_places(self) -> None:
+        """Each post's held places (PENDING + ACCEPTED sign-ups), as the sign-up mutation keeps them."""
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                text(
+                    "UPDATE post SET taken = (SELECT count(*) FROM sign_up WHERE sign_up.post_id = post.id"
+                    " AND sign_up.status IN ('PENDING', 'ACCEPTED'))"
+                )
+            )
+
     async def reset_sequences(self) -> None:
         """PostgreSQL: move each id sequence past the ids assigned here, so later inserts work."""
         async with self.sessions() as session, session.begin():
@@ -935,5 +945,6 @@ async def generate_demo(
     await generator.prepare()
     await generator.build_organisations()
     await generator.run(progress)
+    await generator.count_places()
     await generator.reset_sequences()
     return dict(generator.counts)

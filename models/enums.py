@@ -130,6 +130,7 @@ class SignUpStatus(StrEnum):
     PENDING = "PENDING"
     ACCEPTED = "ACCEPTED"
     WAITLISTED = "WAITLISTED"
+    INVITED = "INVITED"
     REJECTED = "REJECTED"
     CANCELLED = "CANCELLED"
 
@@ -158,6 +159,14 @@ class RecordStatus(StrEnum):
     CONFIRMED = "CONFIRMED"
     DECLINED = "DECLINED"
     VOIDED = "VOIDED"
+
+
+class CorrectionStatus(StrEnum):
+    """A volunteer's request to correct a record (申诉) and the team's answer."""
+
+    OPEN = "OPEN"
+    ACCEPTED = "ACCEPTED"
+    REJECTED = "REJECTED"
 
 
 class CertificateStatus(StrEnum):

@@ -40,7 +40,11 @@ class Project(SQLModel, table=True):
     requires_attendance: bool = True
     status: ProjectStatus = enum_field(ProjectStatus.DRAFT, index=True)
     created_at: datetime = time_field(default_now=True)
+    submitted_at: datetime | None = time_field(nullable=True)
     published_at: datetime | None = time_field(nullable=True)
+    closed_at: datetime | None = time_field(nullable=True)
+    status_reason: str = Field(default="", max_length=500)
+    """The reviewer's or the team's reason for the last status change (rejection, cancellation)."""
 
 
 class SignInPoint(SQLModel, table=True):
@@ -64,6 +68,9 @@ class Post(SQLModel, table=True):
     name: str = Field(max_length=200)
     description: str = Field(default="", sa_type=Text)
     quota: int
+    taken: int = 0
+    """Places held (PENDING + ACCEPTED sign-ups), advanced by one conditional UPDATE so the quota holds under
+    concurrency."""
     starts_at: datetime | None = time_field(nullable=True)
     ends_at: datetime | None = time_field(nullable=True)
 
@@ -81,6 +88,8 @@ class SignUp(SQLModel, table=True):
     status: SignUpStatus = enum_field(SignUpStatus.PENDING, index=True)
     created_at: datetime = time_field(default_now=True)
     decided_at: datetime | None = time_field(nullable=True)
+    cancelled_at: datetime | None = time_field(nullable=True)
+    reason: str = Field(default="", max_length=500)
 
 
 class Attendance(SQLModel, table=True):
@@ -96,4 +105,9 @@ class Attendance(SQLModel, table=True):
     check_out_at: datetime | None = time_field(nullable=True)
     check_in_lat: float | None = None
     check_in_lng: float | None = None
+    check_out_lat: float | None = None
+    check_out_lng: float | None = None
+    location_purged_at: datetime | None = time_field(nullable=True)
+    """Coordinates are erased after the configured retention; this records when."""
     correction_reason: str | None = Field(default=None, max_length=500)
+    corrected_by_id: int | None = ref_field("account.id", nullable=True, index=False)

@@ -10,7 +10,7 @@ from sqlalchemy import LargeBinary, Numeric, Text
 from sqlmodel import Field, SQLModel
 
 from models.columns import enum_field, id_field, ref_field, region_field, time_field
-from models.enums import CertificateStatus, ProjectCategory, RecordProvenance, RecordStatus
+from models.enums import CertificateStatus, CorrectionStatus, ProjectCategory, RecordProvenance, RecordStatus
 
 
 class ServiceRecord(SQLModel, table=True):
@@ -34,9 +34,28 @@ class ServiceRecord(SQLModel, table=True):
     recorder_id: int | None = ref_field("account.id", nullable=True, index=False)
     replaces_id: int | None = ref_field("service_record.id", nullable=True, index=False)
     void_reason: str | None = Field(default=None, max_length=500)
+    decline_reason: str | None = Field(default=None, max_length=500)
     legacy_id: str | None = Field(default=None, max_length=64, unique=True)
     created_at: datetime = time_field(default_now=True)
     confirmed_at: datetime | None = time_field(nullable=True)
+
+
+class CorrectionRequest(SQLModel, table=True):
+    """A volunteer's request to correct a record (申诉), answered by the recording team."""
+
+    __tablename__ = "correction_request"
+
+    id: int | None = id_field()
+    record_id: int = ref_field("service_record.id")
+    volunteer_id: int = ref_field("volunteer.id")
+    team_id: int = ref_field("team.id")
+    region_code: str = region_field()
+    reason: str = Field(max_length=500)
+    requested_hours: Decimal | None = Field(default=None, sa_type=Numeric(8, 2))
+    status: CorrectionStatus = enum_field(CorrectionStatus.OPEN, index=True)
+    response: str = Field(default="", max_length=500)
+    created_at: datetime = time_field(default_now=True)
+    answered_at: datetime | None = time_field(nullable=True)
 
 
 class Certificate(SQLModel, table=True):

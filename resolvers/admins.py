@@ -36,7 +36,7 @@ class NewAdmin:
 async def create_admin(services: Services, viewer: Viewer, new: NewAdmin, request_id: str) -> Account:
     check_username(new.username)
     check_password(new.password)
-    async with services.sessions() as session, session.begin():
+    async with services.writes() as session, session.begin():
         region = await session.get(Region, new.region_code)
         if region is None or region.retired_year is not None:
             raise AppError("BAD_USER_INPUT", key="REGION_UNKNOWN", field="regionCode")
@@ -89,7 +89,7 @@ async def set_account_status(
     """Enable or disable an admin account strictly below the viewer in the viewer's jurisdiction.
 
     Returns the account and its live grants."""
-    async with services.sessions() as session, session.begin():
+    async with services.writes() as session, session.begin():
         account = await session.get(Account, account_id)
         grants = (
             (await session.execute(select(RoleGrant).where(col(RoleGrant.account_id) == account_id)))

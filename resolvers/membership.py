@@ -209,7 +209,7 @@ def _audit(
 
 async def apply_to_team(services: Services, viewer: Viewer, team_id: int) -> TeamMembership:
     volunteer_id = _volunteer_id(viewer)
-    async with services.sessions() as session, session.begin():
+    async with services.writes() as session, session.begin():
         team = await session.get(Team, team_id)  # not scoped: volunteers apply to teams they cannot see yet
         if team is None:
             raise AppError("NOT_FOUND", field="teamId")
@@ -234,7 +234,7 @@ async def decide_application(
     services: Services, viewer: Viewer, membership_id: int, approve: bool, reason: str | None
 ) -> TeamMembership:
     reason = (reason or "").strip()[:REASON_MAX]
-    async with services.sessions() as session, session.begin():
+    async with services.writes() as session, session.begin():
         row = await _visible_membership(session, viewer, membership_id)
         _check_admin_of(viewer, row)
         await _live(session, services, row.region_code, "membershipId")
@@ -256,7 +256,7 @@ async def decide_application(
 async def invite_volunteer(
     services: Services, viewer: Viewer, team_id: int, volunteer_number: str
 ) -> TeamMembership:
-    async with services.sessions() as session, session.begin():
+    async with services.writes() as session, session.begin():
         team = await _administered_team(session, viewer, team_id)
         _check_joinable(team)
         await _live(session, services, team.region_code, "teamId")
@@ -289,7 +289,7 @@ async def respond_to_invitation(
     services: Services, viewer: Viewer, membership_id: int, accept: bool
 ) -> TeamMembership:
     volunteer_id = _volunteer_id(viewer)
-    async with services.sessions() as session, session.begin():
+    async with services.writes() as session, session.begin():
         row = await _visible_membership(session, viewer, membership_id)
         if row.volunteer_id != volunteer_id:
             raise AppError("FORBIDDEN", field="membershipId")
@@ -308,7 +308,7 @@ async def respond_to_invitation(
 
 async def leave_team(services: Services, viewer: Viewer, team_id: int, request_id: str) -> TeamMembership:
     volunteer_id = _volunteer_id(viewer)
-    async with services.sessions() as session, session.begin():
+    async with services.writes() as session, session.begin():
         row = await _membership_of(session, team_id, volunteer_id)
         if row is None or row.status in (MembershipStatus.LEFT, MembershipStatus.REJECTED):
             raise AppError("INVALID_STATE", key="NOT_A_MEMBER", field="teamId")
@@ -336,7 +336,7 @@ async def leave_team(services: Services, viewer: Viewer, team_id: int, request_i
 async def set_member_role(
     services: Services, viewer: Viewer, membership_id: int, role: MemberRole, request_id: str
 ) -> TeamMembership:
-    async with services.sessions() as session, session.begin():
+    async with services.writes() as session, session.begin():
         row = await _visible_membership(session, viewer, membership_id)
         _check_admin_of(viewer, row)
         await _live(session, services, row.region_code, "membershipId")
@@ -358,7 +358,7 @@ async def set_member_role(
 
 async def set_invite_consent(services: Services, viewer: Viewer, consent: InviteConsent) -> InviteConsent:
     volunteer_id = _volunteer_id(viewer)
-    async with services.sessions() as session, session.begin():
+    async with services.writes() as session, session.begin():
         volunteer = await session.get(Volunteer, volunteer_id, with_for_update=True)
         if volunteer is None:
             raise AppError("FORBIDDEN", key="NOT_A_VOLUNTEER")

@@ -116,7 +116,7 @@ async def register_volunteer(services: Services, new: NewVolunteer) -> tuple[int
     id_hash = cipher.blind_index(identity.number)
     password_hash = await asyncio.to_thread(services.passwords.hash, new.password)
     try:
-        async with services.sessions() as session, session.begin():
+        async with services.writes() as session, session.begin():
             region = await service_region(session, new.region_code, "regionCode")
             if new.residence_region_code:
                 await service_region(session, new.residence_region_code, "residenceRegionCode")
@@ -184,7 +184,7 @@ async def review_real_name(
 ) -> Volunteer:
     """Manual real-name decision by an admin of the volunteer's region (documents other than resident IDs,
     and resident IDs the verifier failed)."""
-    async with services.sessions() as session, session.begin():
+    async with services.writes() as session, session.begin():
         statement = scope(select(Volunteer).where(col(Volunteer.id) == volunteer_id), Volunteer, viewer)
         volunteer = (await session.execute(statement.with_for_update())).scalar_one_or_none()
         if volunteer is None:

@@ -74,7 +74,7 @@ async def login(services: Services, username: str, password: str, client_ip: str
     retry = await services.throttle.retry_after(throttle_key, client_ip)
     if retry is not None:
         raise AppError("ACCOUNT_LOCKED", retry_after=retry)
-    async with services.sessions() as session, session.begin():
+    async with services.writes() as session, session.begin():
         account = await _find_account(session, services, login_name) if login_name else None
         if account is None:
             await asyncio.to_thread(services.passwords.dummy_verify, password)
@@ -96,7 +96,7 @@ async def login(services: Services, username: str, password: str, client_ip: str
 
 async def start(services: Services, account_id: int) -> Session:
     """A new session for an account that has just been created (registration signs the user in)."""
-    async with services.sessions() as session, session.begin():
+    async with services.writes() as session, session.begin():
         account = await session.get(Account, account_id)
         assert account is not None
         return await _issue(session, services, account, new_family_id())
@@ -105,7 +105,7 @@ async def start(services: Services, account_id: int) -> Session:
 async def refresh(services: Services, token: str) -> Session:
     digest = hash_refresh_token(token)
     reused = False
-    async with services.sessions() as session, session.begin():
+    async with services.writes() as session, session.begin():
         stored = (
             await session.execute(
                 select(RefreshToken).where(col(RefreshToken.token_hash) == digest).with_for_update()
@@ -139,7 +139,7 @@ async def _revoke(session: AsyncSession, condition: ColumnElement[bool]) -> int:
 
 async def logout(services: Services, token: str) -> bool:
     """Ends the session the refresh token belongs to (its family). Unknown tokens are a no-op."""
-    async with services.sessions() as session, session.begin():
+    async with services.writes() as session, session.begin():
         family = (
             await session.execute(
                 select(col(RefreshToken.family)).where(
@@ -155,5 +155,5 @@ async def logout(services: Services, token: str) -> bool:
 
 async def revoke_all(services: Services, account_id: int) -> int:
     """Ends every session of the account; returns how many refresh tokens were revoked."""
-    async with services.sessions() as session, session.begin():
+    async with services.writes() as session, session.begin():
         return await _revoke(session, col(RefreshToken.account_id) == account_id)

@@ -107,7 +107,7 @@ async def register_team(services: Services, viewer: Viewer, new: NewTeam, reques
     contact = check_name(new.contact_name, "contactName")
     phone = check_mobile(new.contact_phone, "contactPhone")
     try:
-        async with services.sessions() as session, session.begin():
+        async with services.writes() as session, session.begin():
             region = await service_region(session, new.region_code, "regionCode")
             await ensure_live(session, region.code, services.settings.default_province_status)
             contact_team_id = await _contact_team(session, new)
@@ -159,7 +159,7 @@ async def _team_for_update(session: AsyncSession, viewer: Viewer, team_id: int) 
 async def review_team(
     services: Services, viewer: Viewer, team_id: int, approve: bool, reason: str, request_id: str
 ) -> Team:
-    async with services.sessions() as session, session.begin():
+    async with services.writes() as session, session.begin():
         team = await _team_for_update(session, viewer, team_id)
         if not viewer.administers_region(team.region_code):
             raise AppError("FORBIDDEN", field="teamId")
@@ -186,7 +186,7 @@ _TRANSITIONS = {
 async def set_team_status(
     services: Services, viewer: Viewer, team_id: int, status: TeamStatus, reason: str, request_id: str
 ) -> Team:
-    async with services.sessions() as session, session.begin():
+    async with services.writes() as session, session.begin():
         team = await _team_for_update(session, viewer, team_id)
         if not viewer.administers_region(team.region_code):
             raise AppError("FORBIDDEN", field="teamId")
@@ -202,7 +202,7 @@ async def set_team_status(
 async def update_team(
     services: Services, viewer: Viewer, team_id: int, edit: TeamEdit, request_id: str
 ) -> Team:
-    async with services.sessions() as session, session.begin():
+    async with services.writes() as session, session.begin():
         team = await _team_for_update(session, viewer, team_id)
         if team_id not in viewer.team_ids:
             raise AppError("FORBIDDEN", field="teamId")
@@ -233,7 +233,7 @@ async def update_team(
 async def set_province_status(
     services: Services, viewer: Viewer, province_code: str, status: ProvinceStatus, request_id: str
 ) -> ProvinceRollout:
-    async with services.sessions() as session, session.begin():
+    async with services.writes() as session, session.begin():
         province = await session.get(Region, province_code)
         if province is None or province.level != 1:
             raise AppError("BAD_USER_INPUT", key="REGION_UNKNOWN", field="provinceCode")

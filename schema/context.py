@@ -25,6 +25,8 @@ class Services:
 
     settings: Settings
     sessions: SessionFactory
+    writes: SessionFactory
+    """For transactions that read then write (BEGIN IMMEDIATE on SQLite); ``sessions`` for reads."""
     cipher: PiiCipher
     passwords: Passwords
     tokens: TokenService

@@ -117,6 +117,9 @@ async def tokens(api: Api) -> dict[str, str]:
     return {name: await login(api, name) for name in names}
 
 
+TRANSACTION_CONTROL = {"BEGIN", "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"}
+
+
 @dataclass
 class SqlLog:
     statements: list[str] = field(default_factory=list)
@@ -138,7 +141,11 @@ def count_sql(app: Starlette) -> Any:
         engine = app.state.engine.sync_engine
 
         def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-            log.statements.append(" ".join(statement.split()))
+            text = " ".join(statement.split())
+            if (
+                text.upper() not in TRANSACTION_CONTROL
+            ):  # SQLite's explicit BEGIN (models/db.py) is not a query
+                log.statements.append(text)
 
         event.listen(engine, "before_cursor_execute", record)
         try:
