@@ -1,4 +1,4 @@
-"""Messages that reach end users: zh-CN by default, English with ``Accept-Language: en``; keyed by code."""
+"""Core messages: input, authentication, accounts, registration, teams and membership."""
 
 from __future__ import annotations
 
@@ -76,24 +76,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "REASON_REQUIRED": ("请填写原因", "A reason is required"),
     "NOT_A_VOLUNTEER": ("当前账号没有志愿者身份", "This account has no volunteer profile"),
     "LAST_ADMIN": ("队伍至少保留一名管理员", "A team keeps at least one admin"),
+    "IDEMPOTENCY_KEY_REUSED": (
+        "该请求编号已用于不同的请求",
+        "This idempotency key was already used for a different request",
+    ),
     "GRAPHQL_PARSE_FAILED": ("查询语法错误", "Syntax error in the query"),
     "GRAPHQL_VALIDATION_FAILED": ("查询不符合接口定义", "The query does not match the schema"),
     "INTERNAL_SERVER_ERROR": ("服务器内部错误", "Internal server error"),
 }
-
-
-def message(code: str, locale: str, **params: object) -> str:
-    zh, en = MESSAGES.get(code, MESSAGES["INTERNAL_SERVER_ERROR"])
-    text = en if locale == "en" else zh
-    try:
-        return text.format(**params)
-    except (KeyError, IndexError):
-        return text
-
-
-def locale_from(accept_language: str | None) -> str:
-    """``en`` when English is the client's first choice, else ``zh``."""
-    if not accept_language:
-        return "zh"
-    first = accept_language.split(",")[0].strip().lower()
-    return "en" if first.startswith("en") else "zh"
