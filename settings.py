@@ -86,6 +86,15 @@ class Settings:
     """From this age a self-supporting minor registers without a guardian."""
     min_age_accepted: int = 6
     """Below this age registration is refused; between it and ``min_age_guardian`` a guardian registers the child."""
+    cost_budgets: dict[str, int] = field(
+        default_factory=lambda: {
+            "anonymous": 5000,
+            "signed_in": 20000,
+            "team_admin": 100000,
+            "region_admin": 200000,
+        }
+    )
+    """Query cost budget per role (schema/cost.py)."""
     default_province_status: str = "LIVE"
     """Rollout status of provinces without an explicit row (LEGACY, TRIAL or LIVE)."""
     extra: dict[str, str] = field(default_factory=dict)

@@ -37,6 +37,30 @@ def _coded(error: GraphQLError, code: str, text: str, extra: dict[str, Any] | No
     return GraphQLError(text, error.nodes, error.source, error.positions, error.path, None, extensions)
 
 
+_LIMITS = (
+    ("exceeds maximum operation depth", "QUERY_TOO_DEEP"),
+    ("aliases found. Allowed:", "TOO_MANY_ALIASES"),
+    ("Document contains more than", "TOO_MANY_TOKENS"),
+)
+
+
+def _limit_code(text: str) -> str | None:
+    """The refusals of strawberry's depth, alias and token limiters, recognised by their fixed messages."""
+    return next((code for marker, code in _LIMITS if marker in text), None)
+
+
+_LIMITS = (
+    ("exceeds maximum operation depth", "QUERY_TOO_DEEP"),
+    ("aliases found. Allowed:", "TOO_MANY_ALIASES"),
+    ("Document contains more than", "TOO_MANY_TOKENS"),
+)
+
+
+def _limit_code(text: str) -> str | None:
+    """The refusals of strawberry's depth, alias and token limiters, recognised by their fixed messages."""
+    return next((code for marker, code in _LIMITS if marker in text), None)
+
+
 def classify(error: GraphQLError, locale: str) -> GraphQLError:
     original = error.original_error
     if isinstance(original, AppError):
@@ -51,7 +75,7 @@ def classify(error: GraphQLError, locale: str) -> GraphQLError:
     if original is None:
         if error.extensions and error.extensions.get("code"):
             return error
-        code = (
+        code = _limit_code(error.message) or (
             "GRAPHQL_PARSE_FAILED"
             if error.message.startswith("Syntax Error")
             else "GRAPHQL_VALIDATION_FAILED"

@@ -80,6 +80,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "该请求编号已用于不同的请求",
         "This idempotency key was already used for a different request",
     ),
+    "COST_LIMIT_EXCEEDED": (
+        "查询过于复杂（成本 {requested}，上限 {budget}），请减少每页条数或嵌套",
+        "The query is too expensive (cost {requested}, budget {budget}); ask for fewer rows or less nesting",
+    ),
+    "QUERY_TOO_DEEP": ("查询嵌套层数过多", "The query is nested too deeply"),
+    "TOO_MANY_ALIASES": ("查询中的别名过多", "The query has too many aliases"),
+    "TOO_MANY_TOKENS": ("查询过长", "The query is too long"),
     "GRAPHQL_PARSE_FAILED": ("查询语法错误", "Syntax error in the query"),
     "GRAPHQL_VALIDATION_FAILED": ("查询不符合接口定义", "The query does not match the schema"),
     "INTERNAL_SERVER_ERROR": ("服务器内部错误", "Internal server error"),
