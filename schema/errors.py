@@ -49,18 +49,6 @@ def _limit_code(text: str) -> str | None:
     return next((code for marker, code in _LIMITS if marker in text), None)
 
 
-_LIMITS = (
-    ("exceeds maximum operation depth", "QUERY_TOO_DEEP"),
-    ("aliases found. Allowed:", "TOO_MANY_ALIASES"),
-    ("Document contains more than", "TOO_MANY_TOKENS"),
-)
-
-
-def _limit_code(text: str) -> str | None:
-    """The refusals of strawberry's depth, alias and token limiters, recognised by their fixed messages."""
-    return next((code for marker, code in _LIMITS if marker in text), None)
-
-
 def classify(error: GraphQLError, locale: str) -> GraphQLError:
     original = error.original_error
     if isinstance(original, AppError):
