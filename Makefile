@@ -6,7 +6,9 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 PG_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 
-.PHONY: run setup test test-pg check lint typecheck schema seed bench clean
+NPM_STAMP := tests/npm/node_modules/.installed
+
+.PHONY: run setup test test-pg check lint typecheck schema seed bench clean npm-tools
 
 $(STAMP): requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -14,16 +16,25 @@ $(STAMP): requirements.lock
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	touch $(STAMP)
 
+# Node tools the tests drive (GraphQL-over-HTTP audit, federation composition); skipped where npm is absent.
+$(NPM_STAMP): tests/npm/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd tests/npm && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else echo "npm not found: tests that need Node will skip"; fi
+
+npm-tools:
+	@$(MAKE) -s $(NPM_STAMP)
+
 setup: $(STAMP)
 	$(BIN)/python cli.py setup
 
 run: setup
 	PORT=$(PORT) $(BIN)/python server.py
 
-test: $(STAMP)
+test: $(STAMP) npm-tools
 	$(BIN)/python -m pytest -q
 
-test-pg: $(STAMP)
+test-pg: $(STAMP) npm-tools
 	ZHIYUAN_TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q
 
 lint: $(STAMP)

@@ -10,12 +10,10 @@ import asyncio
 import contextlib
 import logging
 import os
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
@@ -25,60 +23,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse, process_result
-from strawberry.types import ExecutionResult
 
-from auth.backend import BearerAuth, ViewerUser, on_auth_error
+from auth.backend import BearerAuth, on_auth_error
 from auth.passwords import Passwords
 from auth.throttle import MemoryLoginThrottle
 from auth.tokens import TokenService
-from auth.viewer import ANONYMOUS
-from loaders import DataLoaders
 from models.db import make_engine, make_session_factory, make_write_session_factory
 from models.migrate import upgrade
 from models.pii import PiiCipher
 from resolvers.verifiers.worker import build_verifiers, close_verifiers, run_forever
-from schema import schema
-from schema.context import Context, Services
-from schema.errors import classify
-from schema.messages import locale_from
+from schema.context import Services
+from schema.http_view import GraphQLView
 from settings import Settings, get_settings
 
 log = logging.getLogger("zhiyuan")
-
-
-class GraphQLView(GraphQL[Context, None]):
-    def __init__(self, services: Services, **kwargs: Any) -> None:
-        super().__init__(schema, **kwargs)
-        self.services = services
-
-    def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
-
-    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
-        """Errors raised before execution (parsing) bypass the schema extensions: code them here too."""
-        if result.errors:
-            locale = locale_from(request.headers.get("accept-language"))
-            result.errors = [
-                e if (e.extensions or {}).get("code") else classify(e, locale) for e in result.errors
-            ]
-        return process_result(result)
-
-    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
-        assert isinstance(request, Request) and isinstance(response, Response)
-        user = request.scope.get("user")
-        viewer = user.viewer if isinstance(user, ViewerUser) else ANONYMOUS
-        return Context(
-            request=request,
-            response=response,
-            viewer=viewer,
-            services=self.services,
-            loaders=DataLoaders(self.services.sessions, viewer),
-            locale=locale_from(request.headers.get("accept-language")),
-            request_id=request.headers.get("x-request-id") or uuid.uuid4().hex,
-        )
 
 
 class _Asgi:

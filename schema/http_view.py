@@ -1,0 +1,107 @@
+"""The schema over HTTP: strawberry's ASGI view with the per-request context, orjson, and the
+GraphQL-over-HTTP media types.
+
+With ``Accept: application/graphql-response+json`` a request error (unparseable, invalid, bad variables,
+refused by a limit: no data and no error path) is answered ``400`` with no ``data`` entry, in that media type;
+with plain ``application/json`` the traditional ``200`` answer stays.
+"""
+
+from __future__ import annotations
+
+import uuid
+from contextvars import ContextVar
+from typing import Any
+
+import orjson
+from cross_web import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, process_result
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+
+from auth.backend import ViewerUser
+from auth.viewer import ANONYMOUS
+from loaders import DataLoaders
+from schema import schema
+from schema.context import Context, Services
+from schema.errors import classify
+from schema.messages import locale_from
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+_outcome: ContextVar[tuple[str, int | None]] = ContextVar(
+    "graphql_http_outcome", default=("application/json", None)
+)
+
+
+def prefers_graphql_response(accept: str | None) -> bool:
+    """True when the client lists application/graphql-response+json before (or without) application/json."""
+    if not accept:
+        return False
+    kinds = [part.split(";")[0].strip().lower() for part in accept.split(",")]
+    if GRAPHQL_RESPONSE not in kinds:
+        return False
+    return "application/json" not in kinds or kinds.index(GRAPHQL_RESPONSE) < kinds.index("application/json")
+
+
+class GraphQLView(GraphQL[Context, None]):
+    def __init__(self, services: Services, **kwargs: Any) -> None:
+        super().__init__(schema, **kwargs)
+        self.services = services
+
+    async def execute_single(self, request: Any, request_adapter: Any, *args: Any, **kwargs: Any) -> Any:
+        """A mutation over GET is 405 Method Not Allowed (GraphQL over HTTP), not 400."""
+        try:
+            return await super().execute_single(request, request_adapter, *args, **kwargs)
+        except HTTPException as error:
+            if request_adapter.method == "GET" and isinstance(error.__cause__, InvalidOperationTypeError):
+                raise HTTPException(405, error.reason) from error
+            raise
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        """Errors raised before execution (parsing) bypass the schema extensions: code them here too."""
+        locale = locale_from(request.headers.get("accept-language"))
+        if result.errors:
+            result.errors = [
+                e if (e.extensions or {}).get("code") else classify(e, locale) for e in result.errors
+            ]
+        body = process_result(result)
+        if prefers_graphql_response(request.headers.get("accept")):
+            errors = result.errors or []
+            request_error = result.data is None and bool(errors) and all(e.path is None for e in errors)
+            if request_error:
+                body.pop("data", None)
+            _outcome.set((GRAPHQL_RESPONSE, 400 if request_error else None))
+        else:
+            _outcome.set(("application/json", None))
+        return body
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        response = super().create_response(response_data, sub_response)
+        media_type, status = _outcome.get()
+        response.headers["content-type"] = (
+            media_type if media_type != "application/json" else "application/json"
+        )
+        if status is not None:
+            response.status_code = status
+        _outcome.set(("application/json", None))
+        return response
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+        assert isinstance(request, Request) and isinstance(response, Response)
+        user = request.scope.get("user")
+        viewer = user.viewer if isinstance(user, ViewerUser) else ANONYMOUS
+        return Context(
+            request=request,
+            response=response,
+            viewer=viewer,
+            services=self.services,
+            loaders=DataLoaders(self.services.sessions, viewer),
+            locale=locale_from(request.headers.get("accept-language")),
+            request_id=request.headers.get("x-request-id") or uuid.uuid4().hex,
+        )
