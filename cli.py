@@ -1,5 +1,6 @@
 """Command line: ``python cli.py migrate | load-regions | seed-demo [--volunteers N] | setup``, and
-``import-legacy FOLDER [--report PATH] [--batch-size N]`` (docs/legacy-import.md).
+``import-legacy FOLDER [--report PATH] [--batch-size N]`` (docs/legacy-import.md), and the attendance upkeep
+``close-stale | purge-locations`` (also run periodically by the server).
 
 ``setup`` is what ``make run`` does before serving: migrate, load the region tree, and load the demo data set
 when the database holds no volunteers yet.
@@ -90,6 +91,19 @@ async def import_legacy_folder(
         await engine.dispose()
 
 
+async def attendance_upkeep(settings: Settings, job: str) -> int:
+    """``close-stale`` / ``purge-locations``: one run of the attendance upkeep (resolvers/attendance.py)."""
+    from models.db import make_write_session_factory
+    from resolvers.attendance import Jobs, close_stale_attendance, purge_locations
+
+    engine = make_engine(settings.database_url)
+    try:
+        jobs = Jobs(settings, make_write_session_factory(engine))
+        return await (close_stale_attendance(jobs) if job == "close-stale" else purge_locations(jobs))
+    finally:
+        await engine.dispose()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="cli.py", description="Zhiyuan administration")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -100,6 +114,8 @@ def main(argv: list[str] | None = None) -> None:
     demo.add_argument("--seed", type=int, default=20210317)
     commands.add_parser("setup", help="migrate, load regions, and load demo data into an empty database")
     commands.add_parser("verify-pending", help="run one pass of the identity and legal-person checks")
+    commands.add_parser("close-stale", help="force-close stale check-ins (stale_checkin_hours)")
+    commands.add_parser("purge-locations", help="erase check-in coordinates past location_retention_days")
     legacy = commands.add_parser(
         "import-legacy", help="import the old system's export (docs/legacy-import.md)"
     )
@@ -122,8 +138,13 @@ def main(argv: list[str] | None = None) -> None:
         print(asyncio.run(seed_demo(settings, args.volunteers, args.seed, only_if_empty=False)))
     if args.command == "verify-pending":
         print(asyncio.run(verify_pending(settings)))
+    if args.command in ("close-stale", "purge-locations"):
+        print(f"{args.command}: {asyncio.run(attendance_upkeep(settings, args.command))} attendance rows")
     if args.command == "import-legacy":
-        summary = asyncio.run(import_legacy_folder(settings, args.folder, args.report, args.batch_size))
+        try:
+            summary = asyncio.run(import_legacy_folder(settings, args.folder, args.report, args.batch_size))
+        except (FileNotFoundError, RuntimeError, ValueError) as error:  # no folder or regions; batch size
+            raise SystemExit(f"import-legacy: {error}") from None
         print("\n".join(summary.lines()))
         if not summary.ok:
             raise SystemExit(1)

@@ -12,6 +12,7 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
@@ -24,16 +25,21 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from auth.admission import BodyLimit, RateLimit
 from auth.backend import BearerAuth, on_auth_error
 from auth.passwords import Passwords
 from auth.throttle import MemoryLoginThrottle
 from auth.tokens import TokenService
 from models.db import make_engine, make_session_factory, make_write_session_factory
+from models.kv import KeyValueStore, MemoryStore
 from models.migrate import upgrade
 from models.pii import PiiCipher
+from resolvers.attendance import sweep_forever
+from resolvers.certificate_pdf import ROUTES as CERTIFICATE_ROUTES
 from resolvers.verifiers.worker import build_verifiers, close_verifiers, run_forever
 from schema.context import Services
 from schema.http_view import GraphQLView
+from schema.persisted import PersistedQueries, load_manifest
 from settings import Settings, get_settings
 
 log = logging.getLogger("zhiyuan")
@@ -49,7 +55,8 @@ class _Asgi:
         await self.app(scope, receive, send)
 
 
-def build_services(settings: Settings, engine: AsyncEngine) -> Services:
+def build_services(settings: Settings, engine: AsyncEngine, kv: KeyValueStore) -> Services:
+    trusted = load_manifest(Path(settings.trusted_documents)) if settings.trusted_documents else None
     return Services(
         settings=settings,
         sessions=make_session_factory(engine),
@@ -60,6 +67,8 @@ def build_services(settings: Settings, engine: AsyncEngine) -> Services:
         throttle=MemoryLoginThrottle(
             settings.login_max_failures, settings.login_lockout_seconds, settings.login_ip_max_failures
         ),
+        kv=kv,
+        persisted=PersistedQueries(kv, trusted),
     )
 
 
@@ -69,6 +78,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         raise RuntimeError(
             "refusing to run in production with development keys: set ZHIYUAN_PII_KEY and ZHIYUAN_JWT_KEY"
         )
+    kv: KeyValueStore = MemoryStore()
     state: dict[str, Any] = {}
 
     @asynccontextmanager
@@ -76,7 +86,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         if migrate:
             await asyncio.to_thread(upgrade, settings.database_url)
         engine = make_engine(settings.database_url)
-        services = build_services(settings, engine)
+        services = build_services(settings, engine, kv)
         state["services"] = services
         state["view"] = GraphQLView(services, graphql_ide="graphiql" if settings.serve_graphiql else None)
         app.state.engine = engine
@@ -89,13 +99,17 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
                     services.sessions, services.cipher, identity, legal, settings.verification_interval
                 )
             )
+        sweeper = None
+        if settings.attendance_sweep_interval > 0:
+            sweeper = asyncio.create_task(sweep_forever(services, settings.attendance_sweep_interval))
         try:
             yield
         finally:
-            if worker is not None:
-                worker.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await worker
+            for task in (worker, sweeper):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             await close_verifiers([identity, legal])
             await engine.dispose()
 
@@ -120,9 +134,17 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
             Route("/graphql", _Asgi(graphql), methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *CERTIFICATE_ROUTES,
         ],
         middleware=[
-            Middleware(AuthenticationMiddleware, backend=BearerAuth(services_tokens), on_error=on_auth_error)
+            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+            Middleware(AuthenticationMiddleware, backend=BearerAuth(services_tokens), on_error=on_auth_error),
+            Middleware(
+                RateLimit,
+                store=lambda: kv,
+                anonymous_per_minute=settings.rate_limit_anonymous,
+                signed_in_per_minute=settings.rate_limit_signed_in,
+            ),
         ],
         lifespan=lifespan,
     )

@@ -86,6 +86,18 @@ class Settings:
     """From this age a self-supporting minor registers without a guardian."""
     min_age_accepted: int = 6
     """Below this age registration is refused; between it and ``min_age_guardian`` a guardian registers the child."""
+    execution_timeout: float = 20.0
+    """Seconds an operation may run before it is cancelled with TIMEOUT."""
+    max_body_bytes: int = 1 << 20
+    trusted_documents: str = ""
+    """Path of an Apollo persisted-query manifest: when set, only those operations run (schema/persisted.py)."""
+    gateway_secret: str = ""
+    """Shared with the federation gateway, which sends it in X-Zhiyuan-Gateway (exempt from trusted documents)."""
+    rate_limit_anonymous: int = 300
+    """Requests per minute per client address without a token."""
+    rate_limit_signed_in: int = 1200
+    """Requests per minute per account."""
+    redis_url: str = ""
     cost_budgets: dict[str, int] = field(
         default_factory=lambda: {
             "anonymous": 5000,
@@ -97,6 +109,30 @@ class Settings:
     """Query cost budget per role (schema/cost.py)."""
     default_province_status: str = "LIVE"
     """Rollout status of provinces without an explicit row (LEGACY, TRIAL or LIVE)."""
+    project_review_required: bool = False
+    """Submitted projects wait for a region admin's review before they are published (ZHIYUAN_PROJECT_REVIEW)."""
+    cert_signing_key: bytes = b""
+    """Ed25519 private seed (32 bytes) that signs certificates (resolvers/certificate_signing.py)."""
+    cert_old_public_keys: tuple[bytes, ...] = ()
+    """Raw public keys of retired signing keys: certificates they signed still verify."""
+    cert_font_path: str = ""
+    """CJK font embedded in certificate PDFs; empty: Noto Sans SC from the pylopdf-fonts-zh-cn package."""
+    public_base_url: str = "http://127.0.0.1:8000"
+    """Base of the public links printed on certificates (the QR code's ``/verify`` link)."""
+    checkin_qr_ttl: int = 120
+    """Seconds a check-in QR token stays valid (resolvers/checkin_presence.py)."""
+    checkin_early_minutes: int = 60
+    """How long before the shift (or project) starts a volunteer may check in."""
+    max_hours_per_day: int = 12
+    """Cap on the hours one check-out records (records never exceed 24 h per day in any case)."""
+    stale_checkin_hours: int = 12
+    """An OPEN check-in older than this is force-closed (also 2 h after the project's end)."""
+    location_retention_days: int = 30
+    """Check-in coordinates are erased after this many days (PIPL: limited retention)."""
+    attendance_sweep_interval: float = 600.0
+    """Seconds between in-process runs of the stale-close and location purge (0 turns them off)."""
+    star_thresholds: tuple[int, ...] = (100, 300, 600, 1000, 1500)
+    """Confirmed hours for 1★ to 5★ (星级志愿者)."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -113,6 +149,7 @@ def load_settings() -> Settings:
     default_db = f"sqlite+aiosqlite:///{var_dir / 'zhiyuan.db'}"
     pii_key, dev_pii = _secret("ZHIYUAN_PII_KEY", var_dir)
     jwt_key, dev_jwt = _secret("ZHIYUAN_JWT_KEY", var_dir)
+    cert_key, dev_cert = _secret("ZHIYUAN_CERT_SIGNING_KEY", var_dir)
     kid = _env("ZHIYUAN_JWT_KID", "k1")
     keys = {kid: jwt_key}
     old = os.environ.get("ZHIYUAN_JWT_OLD_KEYS", "")  # "kid:hex,kid:hex" still accepted for verification
@@ -136,7 +173,7 @@ def load_settings() -> Settings:
         login_lockout_seconds=_env_int("ZHIYUAN_LOGIN_LOCKOUT", 900),
         login_ip_max_failures=_env_int("ZHIYUAN_LOGIN_IP_MAX_FAILURES", 50),
         serve_graphiql=_env("ZHIYUAN_GRAPHIQL", "0" if environment == "production" else "1") == "1",
-        uses_dev_keys=dev_pii or dev_jwt,
+        uses_dev_keys=dev_pii or dev_jwt or dev_cert,
         log_level=_env("LOG_LEVEL", "INFO"),
         identity_verifier_url=_env("ZHIYUAN_IDENTITY_VERIFIER_URL", ""),
         identity_verifier_token=_env("ZHIYUAN_IDENTITY_VERIFIER_TOKEN", ""),
@@ -150,6 +187,29 @@ def load_settings() -> Settings:
         min_age_accepted=_env_int("ZHIYUAN_MIN_AGE_ACCEPTED", 6),
         min_age_self_supporting=_env_int("ZHIYUAN_MIN_AGE_SELF_SUPPORTING", 16),
         default_province_status=_env("ZHIYUAN_DEFAULT_PROVINCE_STATUS", "LIVE"),
+        execution_timeout=float(_env("ZHIYUAN_EXECUTION_TIMEOUT", "20")),
+        max_body_bytes=_env_int("ZHIYUAN_MAX_BODY_BYTES", 1 << 20),
+        trusted_documents=_env("ZHIYUAN_TRUSTED_DOCUMENTS", ""),
+        gateway_secret=_env("ZHIYUAN_GATEWAY_SECRET", ""),
+        rate_limit_anonymous=_env_int("ZHIYUAN_RATE_LIMIT_ANONYMOUS", 100000 if testing else 300),
+        rate_limit_signed_in=_env_int("ZHIYUAN_RATE_LIMIT_SIGNED_IN", 100000 if testing else 1200),
+        redis_url=_env("REDIS_URL", ""),
+        checkin_qr_ttl=_env_int("ZHIYUAN_CHECKIN_QR_TTL", 120),
+        checkin_early_minutes=_env_int("ZHIYUAN_CHECKIN_EARLY_MINUTES", 60),
+        max_hours_per_day=_env_int("ZHIYUAN_MAX_HOURS_PER_DAY", 12),
+        stale_checkin_hours=_env_int("ZHIYUAN_STALE_CHECKIN_HOURS", 12),
+        location_retention_days=_env_int("ZHIYUAN_LOCATION_RETENTION_DAYS", 30),
+        attendance_sweep_interval=float(_env("ZHIYUAN_ATTENDANCE_SWEEP_INTERVAL", "0" if testing else "600")),
+        star_thresholds=tuple(
+            int(h) for h in _env("ZHIYUAN_STAR_THRESHOLDS", "100,300,600,1000,1500").split(",") if h.strip()
+        ),
+        project_review_required=_env("ZHIYUAN_PROJECT_REVIEW", "0").lower() in ("1", "true", "yes"),
+        cert_signing_key=cert_key,
+        cert_old_public_keys=tuple(
+            bytes.fromhex(k) for k in filter(None, _env("ZHIYUAN_CERT_OLD_PUBLIC_KEYS", "").split(","))
+        ),
+        cert_font_path=_env("ZHIYUAN_CERT_FONT", ""),
+        public_base_url=_env("ZHIYUAN_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
     )
 
 

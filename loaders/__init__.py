@@ -11,6 +11,7 @@ from auth.viewer import Viewer
 from loaders.child_pages import ChildPages
 from loaders.rows_by_key import RowsByKey
 from loaders.team_contacts import TeamContacts
+from loaders.volunteer_totals import VolunteerTotals
 from models.db import SessionFactory
 
 M = TypeVar("M", bound=SQLModel)
@@ -25,6 +26,7 @@ class DataLoaders:
         self._by_key: dict[tuple[type[SQLModel], str], RowsByKey[Any, Any]] = {}
         self._children: dict[tuple[type[SQLModel], str], ChildPages[Any]] = {}
         self.team_contacts = TeamContacts(sessions, viewer)
+        self.volunteer_totals = VolunteerTotals(sessions)
 
     def by_key(self, model: type[M], key: str = "id") -> RowsByKey[Any, M]:
         loader = self._by_key.get((model, key))

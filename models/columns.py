@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer, String
+from sqlalchemy import BigInteger, DateTime, Dialect, Integer, String, TypeDecorator
 from sqlmodel import Field
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -14,6 +14,28 @@ REGION_CODE_LENGTH = 12
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An instant: stored as UTC on every backend, always read back timezone-aware (UTC).
+
+    SQLite keeps no offset, so without this an aware non-UTC value would be stored as its wall time and read
+    back naive; PostgreSQL's ``timestamptz`` is given aware values only. Naive input is taken as UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def id_field() -> Any:
@@ -42,5 +64,5 @@ def region_field(*, nullable: bool = False, index: bool = True) -> Any:
 
 def time_field(*, nullable: bool = False, default_now: bool = False, index: bool = False) -> Any:
     if default_now:
-        return Field(default_factory=utcnow, sa_type=DateTime(timezone=True), index=index)
-    return Field(default=None if nullable else ..., sa_type=DateTime(timezone=True), index=index)
+        return Field(default_factory=utcnow, sa_type=UtcDateTime, index=index)
+    return Field(default=None if nullable else ..., sa_type=UtcDateTime, index=index)

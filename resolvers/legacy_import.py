@@ -81,6 +81,7 @@ from models.identifiers import (
 from models.pii import PiiCipher
 from resolvers.credentials import USERNAME
 from resolvers.people import MOBILE, NAME
+from resolvers.registration import OTHER_ID
 
 log = logging.getLogger("zhiyuan.legacy_import")
 
@@ -102,8 +103,6 @@ SQLITE_CACHE_SIZE = -131_072
 MAX_CONSECUTIVE_FAILURES = 5
 """After this many failed batches in a row (the database is gone, say) the run stops."""
 LEGACY_ID_MAX = 64
-OTHER_ID = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789()-")
-"""Characters of non-resident document numbers (permits, passports), as registration accepts them."""
 _B64 = re.compile(r"[A-Za-z0-9+/]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 BOM = b"\xef\xbb\xbf"
@@ -127,6 +126,7 @@ class EntityCounts:
     rejected: int = 0
     failed: int = 0
     """Rows of batches that were rolled back: not written, not judged; the next run retries them."""
+    seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -182,10 +182,14 @@ class ImportSummary:
 
     def lines(self) -> list[str]:
         """The summary as the command line prints it."""
-        out = [f"{'':12}{'rows':>11}{'inserted':>11}{'skipped':>11}{'rejected':>11}{'failed':>9}"]
-        for name, c in [*self.entities.items(), ("total", EntityCounts(**self._totals()))]:
+        out = [
+            f"{'':12}{'rows':>11}{'inserted':>11}{'skipped':>11}{'rejected':>11}{'failed':>9}{'seconds':>9}"
+        ]
+        total = EntityCounts(**self._totals(), seconds=self.seconds)
+        for name, c in [*self.entities.items(), ("total", total)]:
             out.append(
                 f"{name:12}{c.rows:>11,}{c.inserted:>11,}{c.skipped:>11,}{c.rejected:>11,}{c.failed:>9,}"
+                f"{c.seconds:>9.1f}"
             )
         out.append(f"{self.rows:,} rows in {self.seconds:.1f} s ({self.rows_per_second:,.0f} rows/s)")
         out.append(f"report: {self.report}")
@@ -577,6 +581,21 @@ class _Importer:
         path = self.folder / FILES[entity]
         if not path.exists() or self.summary.aborted:
             return
+        started = time.perf_counter()
+        try:
+            await self._run_batches(entity, path, parse, write, hint_keys, take)
+        finally:
+            self.summary.entities[entity].seconds += time.perf_counter() - started
+
+    async def _run_batches(
+        self,
+        entity: str,
+        path: Path,
+        parse: Callable[[int, Row], Any],
+        write: Callable[[AsyncSession, list[Any]], Any],
+        hint_keys: tuple[str, ...],
+        take: Callable[[_Line], bool] | None,
+    ) -> None:
         counts, file = self.summary.entities[entity], FILES[entity]
         for batch in _read(path, self.batch_size, take):
             parsed: list[Any] = []
@@ -936,6 +955,7 @@ class _Importer:
                 (r.contact_legacy_id for r in rows if r.contact_legacy_id),
             )
         }
+        batch_ids = {row.legacy_id for row in rows}
         accepted: list[_Team] = []
         for row in rows:
             if row.legacy_id in existing:
@@ -955,6 +975,10 @@ class _Importer:
                 continue
             if row.contact_legacy_id is not None:
                 kind = contacts.get(row.contact_legacy_id)
+                if (
+                    kind is None and row.contact_legacy_id in batch_ids
+                ):  # a group of this pass, not a legal person
+                    kind = TeamType.UNREGISTERED_GROUP.value
                 if kind is None:
                     outcome.reject(
                         row.line, row.legacy_id, "CONTACT_TEAM_NOT_FOUND",

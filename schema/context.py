@@ -15,7 +15,9 @@ from auth.tokens import TokenService
 from auth.viewer import Viewer
 from loaders import DataLoaders
 from models.db import SessionFactory
+from models.kv import KeyValueStore
 from models.pii import PiiCipher
+from schema.persisted import PersistedQueries
 from settings import Settings
 
 
@@ -31,6 +33,8 @@ class Services:
     passwords: Passwords
     tokens: TokenService
     throttle: LoginThrottle
+    kv: KeyValueStore
+    persisted: PersistedQueries
 
 
 @dataclass

@@ -8,17 +8,19 @@ with plain ``application/json`` the traditional ``200`` answer stays.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from contextvars import ContextVar
 from typing import Any
 
 import orjson
 from cross_web import HTTPException
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse, process_result
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
@@ -28,7 +30,7 @@ from loaders import DataLoaders
 from schema import schema
 from schema.context import Context, Services
 from schema.errors import classify
-from schema.messages import locale_from
+from schema.messages import locale_from, message
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 _outcome: ContextVar[tuple[str, int | None]] = ContextVar(
@@ -46,15 +48,43 @@ def prefers_graphql_response(accept: str | None) -> bool:
     return "application/json" not in kinds or kinds.index(GRAPHQL_RESPONSE) < kinds.index("application/json")
 
 
+def _refusal(code: str, locale: str) -> ExecutionResult:
+    return ExecutionResult(data=None, errors=[GraphQLError(message(code, locale), extensions={"code": code})])
+
+
 class GraphQLView(GraphQL[Context, None]):
     def __init__(self, services: Services, **kwargs: Any) -> None:
         super().__init__(schema, **kwargs)
         self.services = services
 
-    async def execute_single(self, request: Any, request_adapter: Any, *args: Any, **kwargs: Any) -> Any:
-        """A mutation over GET is 405 Method Not Allowed (GraphQL over HTTP), not 400."""
+    async def execute_single(
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: Any,
+        request_data: GraphQLRequestData,
+    ) -> Any:
+        """Persisted queries first, then the operation under the execution timeout; a mutation over GET is
+        405 Method Not Allowed (GraphQL over HTTP), not 400."""
+        settings = self.services.settings
+        from_gateway = bool(settings.gateway_secret) and (
+            request.headers.get("x-zhiyuan-gateway") == settings.gateway_secret
+        )
+        outcome = await self.services.persisted.resolve(
+            request_data.query, request_data.extensions, from_gateway
+        )
+        if outcome.error is not None:
+            return _refusal(outcome.error, context.locale)
+        request_data.query = outcome.query
         try:
-            return await super().execute_single(request, request_adapter, *args, **kwargs)
+            async with asyncio.timeout(settings.execution_timeout):
+                return await super().execute_single(
+                    request, request_adapter, sub_response, context, root_value, request_data
+                )
+        except TimeoutError:
+            return _refusal("TIMEOUT", context.locale)
         except HTTPException as error:
             if request_adapter.method == "GET" and isinstance(error.__cause__, InvalidOperationTypeError):
                 raise HTTPException(405, error.reason) from error

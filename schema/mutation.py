@@ -9,11 +9,15 @@ import strawberry
 
 from models.enums import AccountStatus
 from resolvers import admins, sessions
+from schema.attendance import AttendanceMutation
+from schema.certificates import CertificateMutation
 from schema.context import Info
 from schema.directives import Requirement
 from schema.errors import AppError
 from schema.membership import MembershipMutation
 from schema.permissions import requires
+from schema.projects import ProjectMutation, SignUpMutation
+from schema.records import RecordMutation
 from schema.registration import RegistrationMutation
 from schema.session_types import LoginPayload, login_payload
 from schema.types.account import Account, Grant
@@ -125,5 +129,15 @@ class AdminMutation:
 
 
 @strawberry.type
-class Mutation(SessionMutation, AdminMutation, RegistrationMutation, MembershipMutation):
+class Mutation(
+    SessionMutation,
+    AdminMutation,
+    RegistrationMutation,
+    MembershipMutation,
+    CertificateMutation,
+    ProjectMutation,
+    SignUpMutation,
+    AttendanceMutation,
+    RecordMutation,
+):
     pass

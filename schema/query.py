@@ -8,11 +8,13 @@ import strawberry
 from strawberry import relay
 
 import models as m
+from schema.certificates import CertificateQuery
 from schema.context import Info
 from schema.directives import Requirement
 from schema.errors import AppError
 from schema.pagination import Connection
 from schema.permissions import in_jurisdiction, requires
+from schema.projects import PublicProjectQuery
 from schema.registration import RolloutQuery
 from schema.types.account import Viewer
 from schema.types.audit import AuditEvent, AuditEventFilter
@@ -238,5 +240,12 @@ class ManagementQuery:
 
 
 @strawberry.type
-class Query(RegionQuery, NodeQuery, ManagementQuery, RolloutQuery):
+class Query(
+    RegionQuery,
+    NodeQuery,
+    ManagementQuery,
+    RolloutQuery,
+    CertificateQuery,
+    PublicProjectQuery,
+):
     pass

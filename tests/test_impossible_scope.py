@@ -45,8 +45,18 @@ REGIONAL_TABLES = (
 )
 
 QUERY: GraphQLObjectType = schema._schema.query_type
-PUBLIC_REFERENCE = {"_service", "region", "regions", "provinceStatuses", "defaultProvinceStatus"}
-"""The SDL, the region tree and the provinces' rollout status: the same for every viewer."""
+PUBLIC_REFERENCE = {
+    "_service",
+    "region",
+    "regions",
+    "provinceStatuses",
+    "defaultProvinceStatus",
+    "verifyCertificate",
+    "certificateSigningKey",
+    "publicProjects",
+}
+"""The SDL, the region tree, the provinces' rollout status, certificate verification by number and code
+with the signing key, and the public search of published projects: the same for every viewer."""
 LOOKUPS = {"node", "nodes", "viewer", "volunteerByNumber", "teamByCreditCode", "_entities"}
 """Root fields tested one by one below."""
 NOT_FETCHABLE = {"Account"}

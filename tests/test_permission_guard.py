@@ -24,8 +24,8 @@ from schema.permissions import Auth, InJurisdiction, in_jurisdiction, requires
 from schema.types.region import Region
 
 ROOTS = ("Query", "Mutation")
-PUBLIC_LISTS = {"regions"}
-"""Root connections of public reference data, exempt from @inJurisdiction."""
+PUBLIC_LISTS = {"regions", "publicProjects"}
+"""Root connections of public data (the region tree, published projects), exempt from @inJurisdiction."""
 PUBLIC_FIELDS = {
     "region",
     "regions",
@@ -37,6 +37,9 @@ PUBLIC_FIELDS = {
     "logout",
     "registerVolunteer",
     "defaultProvinceStatus",
+    "verifyCertificate",
+    "certificateSigningKey",
+    "publicProjects",
 }
 """Root fields anonymous viewers may use; node/nodes find only what the viewer's scope allows."""
 FEDERATION_BUILTINS = {

@@ -110,6 +110,11 @@ class Project(relay.Node):
     status: ProjectStatus = strawberry.field(description="Lifecycle status (项目状态)")
     created_at: datetime = strawberry.field(description="Created at (创建时间)")
     published_at: datetime | None = strawberry.field(description="Published at (发布时间)")
+    submitted_at: datetime | None = strawberry.field(description="Submitted at (提交时间)")
+    closed_at: datetime | None = strawberry.field(description="Closed at (结束招募时间)")
+    status_reason: str = strawberry.field(
+        description="Reason of the last status change: review note, return or cancellation (状态说明)"
+    )
     row: strawberry.Private[ProjectRow]
 
     @classmethod
@@ -123,6 +128,10 @@ class Project(relay.Node):
     @strawberry.field(description="Project region (项目区域)")
     async def region(self, info: Info) -> Region | None:
         return await region_by_code(info, self.row.region_code)
+
+    @strawberry.field(description="Region whose volunteers may sign up, when the scope is REGION (报名区域)")
+    async def signup_region(self, info: Info) -> Region | None:
+        return await region_by_code(info, self.row.signup_region_code)
 
     @strawberry.field(description="Posts with quotas (岗位)")
     async def posts(
@@ -167,9 +176,14 @@ class Post(relay.Node):
     name: str = strawberry.field(description="Name (岗位名称)")
     description: str = strawberry.field(description="Duties (岗位职责)")
     quota: int = strawberry.field(description="Places (招募人数)")
+    taken: int = strawberry.field(description="Places held by pending and accepted sign-ups (已报名人数)")
     starts_at: datetime | None = strawberry.field(description="Shift start (班次开始)")
     ends_at: datetime | None = strawberry.field(description="Shift end (班次结束)")
     row: strawberry.Private[PostRow]
+
+    @strawberry.field(description="Places still free (剩余名额)")
+    def available(self) -> int:
+        return max(self.quota - self.taken, 0)
 
     @strawberry.field(description="The project (所属项目)")
     async def project(self, info: Info) -> Project | None:
@@ -202,6 +216,8 @@ class SignUp(relay.Node):
     status: SignUpStatus = strawberry.field(description="Sign-up status (报名状态)")
     created_at: datetime = strawberry.field(description="Signed up at (报名时间)")
     decided_at: datetime | None = strawberry.field(description="Accepted or rejected at (审核时间)")
+    cancelled_at: datetime | None = strawberry.field(description="Cancelled at (取消时间)")
+    reason: str = strawberry.field(description="Why it was rejected or cancelled (原因)")
     row: strawberry.Private[SignUpRow]
 
     @strawberry.field(description="The post (岗位)")
@@ -264,3 +280,41 @@ class Attendance(relay.Node):
     @strawberry.field(description="The volunteer (志愿者)")
     async def volunteer(self, info: Info) -> Volunteer | None:
         return await one(info, Volunteer, VolunteerRow, self.row.volunteer_id)
+
+    @strawberry.field(
+        description="Check-out latitude; location data (签退纬度)",
+        extensions=[sensitive(SensitiveKind.LOCATION)],
+    )
+    def check_out_latitude(self) -> float | None:
+        return self.row.check_out_lat
+
+    @strawberry.field(
+        description="Check-out longitude; location data (签退经度)",
+        extensions=[sensitive(SensitiveKind.LOCATION)],
+    )
+    def check_out_longitude(self) -> float | None:
+        return self.row.check_out_lng
+
+    @strawberry.field(
+        description="When its coordinates were erased, after the retention period (定位删除时间)"
+    )
+    def location_purged_at(self) -> datetime | None:
+        return self.row.location_purged_at
+
+    @strawberry.field(description="The project (项目)")
+    async def project(self, info: Info) -> Project | None:
+        return await one(info, Project, ProjectRow, self.row.project_id)
+
+    @strawberry.field(description="Records made from this attendance, voided ones included (服务记录)")
+    async def service_records(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: Annotated[ServiceRecordFilter, strawberry.lazy(_RECORD)] | None = None,
+    ) -> Connection[Annotated[ServiceRecord, strawberry.lazy(_RECORD)]]:
+        from schema.types.record import ServiceRecord
+
+        return await children(
+            info, ServiceRecord, ServiceRecordRow, "attendance_id", self.id, first, after, filter
+        )

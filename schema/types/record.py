@@ -9,6 +9,7 @@ from enum import Enum
 import strawberry
 from strawberry import relay
 
+from models import Attendance as AttendanceRow
 from models import Certificate as CertificateRow
 from models import Project as ProjectRow
 from models import ServiceRecord as ServiceRecordRow
@@ -18,7 +19,7 @@ from schema.context import Info
 from schema.pagination import OrderDirection
 from schema.types.base import decode_int_id, one, reference
 from schema.types.enums import CertificateStatus, ProjectCategory, RecordProvenance, RecordStatus
-from schema.types.project import Project
+from schema.types.project import Attendance, Project
 from schema.types.team import Team
 from schema.types.volunteer import Volunteer
 
@@ -76,6 +77,7 @@ class ServiceRecord(relay.Node):
     provenance: RecordProvenance = strawberry.field(description="Where the record came from (记录来源)")
     status: RecordStatus = strawberry.field(description="Record status (记录状态)")
     void_reason: str | None = strawberry.field(description="Why it was voided (作废原因)")
+    decline_reason: str | None = strawberry.field(description="Why it was declined (不予确认原因)")
     created_at: datetime = strawberry.field(description="Recorded at (记录时间)")
     confirmed_at: datetime | None = strawberry.field(description="Confirmed at (确认时间)")
     row: strawberry.Private[ServiceRecordRow]
@@ -100,11 +102,21 @@ class ServiceRecord(relay.Node):
     async def replaces(self, info: Info) -> ServiceRecord | None:
         return await one(info, ServiceRecord, ServiceRecordRow, self.row.replaces_id)
 
+    @strawberry.field(description="The record that corrects this one, if any (更正后的记录)")
+    async def replaced_by(self, info: Info) -> ServiceRecord | None:
+        return await one(info, ServiceRecord, ServiceRecordRow, self.row.id, "replaces_id")
+
+    @strawberry.field(description="The check-in it was made from (签到记录)")
+    async def attendance(self, info: Info) -> Attendance | None:
+        return await one(info, Attendance, AttendanceRow, self.row.attendance_id)
+
 
 @strawberry.federation.type(keys=["id"], description="Service-record certificate (志愿服务记录证明)")
 class Certificate(relay.Node):
     id: relay.NodeID[int]
-    number: str = strawberry.field(description="Certificate number (证明编号)")
+    number: str = strawberry.field(
+        description="Certificate number (证明编号); a request carries an SQ… reference until issued"
+    )
     period_start: date = strawberry.field(description="Period from (起始日期)")
     period_end: date = strawberry.field(description="Period to (截止日期)")
     total_hours: Decimal = strawberry.field(description="Certified hours (服务时长)")
@@ -116,7 +128,9 @@ class Certificate(relay.Node):
     requested_at: datetime = strawberry.field(description="Requested at (申请时间)")
     issued_at: datetime | None = strawberry.field(description="Issued at (出具时间)")
     revoked_at: datetime | None = strawberry.field(description="Revoked at (撤销时间)")
-    revoke_reason: str | None = strawberry.field(description="Why it was revoked (撤销原因)")
+    revoke_reason: str | None = strawberry.field(
+        description="Why it was revoked or rejected (撤销/不予出具原因)"
+    )
     row: strawberry.Private[CertificateRow]
 
     @classmethod
@@ -130,3 +144,27 @@ class Certificate(relay.Node):
     @strawberry.field(description="The issuing team (出具队伍)")
     async def team(self, info: Info) -> Team | None:
         return await one(info, Team, TeamRow, self.row.team_id)
+
+    @strawberry.field(description="Verification code printed on the certificate; null until issued (验证码)")
+    def verification_code(self) -> str | None:
+        return self.row.verification_code or None
+
+    @strawberry.field(
+        description="Public verification link, the QR code's content; null until issued (核验链接)"
+    )
+    def verification_url(self, info: Info) -> str | None:
+        from resolvers.certificate_pdf import verification_url
+
+        code = self.row.verification_code
+        base = info.context.services.settings.public_base_url
+        return verification_url(base, self.row.number, code) if code else None
+
+    @strawberry.field(description="The printable PDF; null unless issued and not revoked (证明 PDF 下载链接)")
+    def pdf_url(self, info: Info) -> str | None:
+        from resolvers.certificate_pdf import pdf_url
+
+        code = self.row.verification_code
+        base = info.context.services.settings.public_base_url
+        return (
+            pdf_url(base, self.row.number, code) if code and self.status == CertificateStatus.ISSUED else None
+        )

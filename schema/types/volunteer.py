@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -15,6 +16,7 @@ from models import ServiceRecord as ServiceRecordRow
 from models import SignUp as SignUpRow
 from models import TeamMembership as MembershipRow
 from models import Volunteer as VolunteerRow
+from resolvers.stars import hours_to_next_star, star_level
 from schema.context import Info
 from schema.directives import SensitiveKind
 from schema.pagination import Connection, OrderDirection
@@ -139,6 +141,30 @@ class Volunteer(relay.Node):
         if self.row.phone_enc is None:
             return None
         return info.context.services.cipher.decrypt(self.row.phone_enc, "volunteer.phone")
+
+    @strawberry.field(
+        description="Confirmed service hours over all the volunteer's records, whoever recorded them (累计服务时长)"
+    )
+    async def total_hours(self, info: Info) -> Decimal:
+        return (await info.context.loaders.volunteer_totals.load(self.id)).hours
+
+    @strawberry.field(description="Number of confirmed service records, all teams (已确认记录数)")
+    async def record_count(self, info: Info) -> int:
+        return (await info.context.loaders.volunteer_totals.load(self.id)).records
+
+    @strawberry.field(
+        description="Star level 0-5 the confirmed hours reach; an awarded star is a record of its own (星级)"
+    )
+    async def star_level(self, info: Info) -> int:
+        totals = await info.context.loaders.volunteer_totals.load(self.id)
+        return star_level(totals.hours, info.context.services.settings.star_thresholds)
+
+    @strawberry.field(
+        description="Confirmed hours still missing for the next star; null at the top (距下一星级)"
+    )
+    async def hours_to_next_star(self, info: Info) -> Decimal | None:
+        totals = await info.context.loaders.volunteer_totals.load(self.id)
+        return hours_to_next_star(totals.hours, info.context.services.settings.star_thresholds)
 
     @strawberry.field(description="Service region (服务区域)")
     async def region(self, info: Info) -> Region | None:
