@@ -101,7 +101,7 @@ class Attendance(SQLModel, table=True):
     region_code: str = region_field()
     method: AttendanceMethod = enum_field(AttendanceMethod.QR)
     status: AttendanceStatus = enum_field(AttendanceStatus.OPEN, index=True)
-    check_in_at: datetime = time_field()
+    check_in_at: datetime = time_field(index=True)
     check_out_at: datetime | None = time_field(nullable=True)
     check_in_lat: float | None = None
     check_in_lng: float | None = None

@@ -6,7 +6,7 @@ Records are never deleted: a correction voids the old row and adds a new one poi
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import LargeBinary, Numeric, Text
+from sqlalchemy import JSON, LargeBinary, Numeric, Text
 from sqlmodel import Field, SQLModel
 
 from models.columns import enum_field, id_field, ref_field, region_field, time_field
@@ -20,7 +20,7 @@ class ServiceRecord(SQLModel, table=True):
     volunteer_id: int = ref_field("volunteer.id")
     team_id: int = ref_field("team.id")
     project_id: int | None = ref_field("project.id", nullable=True)
-    attendance_id: int | None = ref_field("attendance.id", nullable=True, index=False)
+    attendance_id: int | None = ref_field("attendance.id", nullable=True)
     region_code: str = region_field()
     """The organising team's region: the records' jurisdiction."""
     category: ProjectCategory = enum_field(ProjectCategory.COMMUNITY)
@@ -32,7 +32,7 @@ class ServiceRecord(SQLModel, table=True):
     provenance: RecordProvenance = enum_field(RecordProvenance.ATTENDANCE)
     status: RecordStatus = enum_field(RecordStatus.PENDING, index=True)
     recorder_id: int | None = ref_field("account.id", nullable=True, index=False)
-    replaces_id: int | None = ref_field("service_record.id", nullable=True, index=False)
+    replaces_id: int | None = ref_field("service_record.id", nullable=True)
     void_reason: str | None = Field(default=None, max_length=500)
     decline_reason: str | None = Field(default=None, max_length=500)
     legacy_id: str | None = Field(default=None, max_length=64, unique=True)
@@ -74,6 +74,9 @@ class Certificate(SQLModel, table=True):
     contact: str = Field(default="", max_length=100)
     verification_code: str = Field(default="", max_length=16)
     signature: bytes | None = Field(default=None, sa_type=LargeBinary)
+    printed: dict[str, str] | None = Field(default=None, sa_type=JSON)
+    """The printed (and signed) fields frozen at issue, so later renames or corrections never change an issued
+    certificate; the ID number is kept only in its printed, masked form."""
     requested_at: datetime = time_field(default_now=True)
     issued_at: datetime | None = time_field(nullable=True)
     revoked_at: datetime | None = time_field(nullable=True)

@@ -230,6 +230,8 @@ def printed(row: Certificate, volunteer: Volunteer, team: Team, id_number: str) 
 
 
 async def _printed(session: AsyncSession, services: Services, row: Certificate) -> dict[str, str]:
+    if row.printed:
+        return dict(row.printed)
     volunteer = await session.get(Volunteer, row.volunteer_id)
     team = await session.get(Team, row.team_id)
     assert volunteer is not None and team is not None
@@ -332,7 +334,9 @@ async def issue_certificate(
         row.person_in_charge, row.handler_name, row.contact = person, handler, contact
         row.verification_code = new_code()
         row.status, row.issued_at = CertificateStatus.ISSUED, now
-        row.signature = signer(services.settings).sign(await _printed(session, services, row))
+        row.printed = None
+        row.printed = await _printed(session, services, row)
+        row.signature = signer(services.settings).sign(row.printed)
         session.add(_audit(viewer, "CERTIFICATE_ISSUED", row, request_id, hours=str(total)))
     return row
 

@@ -377,3 +377,28 @@ async def test_concurrent_issues_get_distinct_consecutive_numbers(w: World) -> N
     sequences = sorted(int(c["number"][-8:]) for c in issued)
     assert sequences == list(range(sequences[0], sequences[0] + 4))
     assert all(c["number"][6:12] == "430104" for c in issued)
+
+
+async def test_an_issued_certificate_does_not_change_when_its_sources_do(w: World, api: Api) -> None:
+    # given an issued certificate
+    volunteer = await w.volunteer(name="林晓")
+    team = await w.team(FURONG)
+    await w.record(volunteer, team, "4.00")
+    admin = await w.admin(team_grant(team, FURONG))
+    issued = await _issue(w, admin, (await _request(w, volunteer, team))["id"])
+    before = (await api.data(VERIFY, {"n": issued["number"], "c": issued["verificationCode"]}))[
+        "verifyCertificate"
+    ]
+    # when the team is renamed and the volunteer's name corrected afterwards
+    async with w.sessions() as session, session.begin():
+        row = await session.get(m.Team, team)
+        person = await session.get(m.Volunteer, volunteer.volunteer_id)
+        assert row is not None and person is not None
+        row.name, person.name = "改名后的队伍", "林晓明"
+    # then the certificate still shows what was printed, and its signature still holds
+    after = (await api.data(VERIFY, {"n": issued["number"], "c": issued["verificationCode"]}))[
+        "verifyCertificate"
+    ]
+    assert after["issuerName"] == before["issuerName"] != "改名后的队伍"
+    assert after["volunteerName"] == "林晓"
+    assert after["signatureValid"] and after["signedPayload"] == before["signedPayload"]
