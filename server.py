@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
     settings = settings or get_settings()
     if settings.is_production and settings.uses_dev_keys:
         raise RuntimeError(
-            "refusing to run in production with development keys: set ZHIYUAN_PII_KEY and ZHIYUAN_JWT_KEY"
+            "refusing to run in production with development keys: set ZHIYUAN_PII_KEY, ZHIYUAN_JWT_KEY and ZHIYUAN_CERT_SIGNING_KEY (or their _FILE forms)"
         )
     kv: KeyValueStore = MemoryStore()
     state: dict[str, Any] = {}

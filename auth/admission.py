@@ -2,8 +2,9 @@
 
 Both refuse cheaply, before parsing, with a coded GraphQL-shaped error: 413 ``REQUEST_TOO_LARGE`` and 429
 ``RATE_LIMITED`` (with ``Retry-After``). Rate limits count per account for signed-in viewers and per client
-address otherwise, in fixed one-minute windows kept in the shared key-value store, so every worker sees the
-same counts when it is Redis.
+address otherwise, on the API and on the public certificate pages (whose codes must not be guessable by
+volume), in fixed one-minute windows kept in the shared key-value store, so every worker sees the same counts
+when it is Redis.
 """
 
 from __future__ import annotations
@@ -86,13 +87,13 @@ class RateLimit:
         store: Callable[[], KeyValueStore],
         anonymous_per_minute: int,
         signed_in_per_minute: int,
-        paths: tuple[str, ...] = ("/graphql",),
+        paths: tuple[str, ...] = ("/graphql", "/verify", "/certificates/"),
     ) -> None:
         self.app, self.store = app, store
         self.anonymous, self.signed_in, self.paths = anonymous_per_minute, signed_in_per_minute, paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("path") not in self.paths:
+        if scope["type"] != "http" or not str(scope.get("path", "")).startswith(self.paths):
             await self.app(scope, receive, send)
             return
         user = scope.get("user")

@@ -29,6 +29,7 @@ from models import (
     Attendance,
     AuditEvent,
     Certificate,
+    CorrectionRequest,
     Post,
     Project,
     Region,
@@ -45,7 +46,14 @@ from models.enums import MembershipStatus
 S = TypeVar("S", bound=Select[Any])
 
 _TEAM_OWNED: tuple[type[SQLModel], ...] = (Project, Post, SignInPoint)
-_PERSONAL: tuple[type[SQLModel], ...] = (TeamMembership, SignUp, Attendance, ServiceRecord, Certificate)
+_PERSONAL: tuple[type[SQLModel], ...] = (
+    TeamMembership,
+    SignUp,
+    Attendance,
+    ServiceRecord,
+    Certificate,
+    CorrectionRequest,
+)
 ACTIVE_MEMBER = (MembershipStatus.JOINED, MembershipStatus.APPLYING, MembershipStatus.INVITED)
 """Memberships that tie a volunteer to a team now (not left or rejected): for scope and team contacts."""
 

@@ -33,6 +33,8 @@ from schema.types.project import (
 from schema.types.record import (
     Certificate,
     CertificateFilter,
+    CorrectionRequest,
+    CorrectionRequestFilter,
     ServiceRecord,
     ServiceRecordFilter,
     ServiceRecordOrder,
@@ -210,6 +212,19 @@ class ManagementQuery:
         filter: CertificateFilter | None = None,
     ) -> Connection[Certificate]:
         return await root_list(info, Certificate, m.Certificate, first, after, filter)
+
+    @strawberry.field(
+        description="Correction requests in your scope (更正申请列表)",
+        extensions=[SIGNED_IN, in_jurisdiction()],
+    )
+    async def correction_requests(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: CorrectionRequestFilter | None = None,
+    ) -> Connection[CorrectionRequest]:
+        return await root_list(info, CorrectionRequest, m.CorrectionRequest, first, after, filter)
 
     @strawberry.field(
         description="Audit events in your jurisdiction (审计日志)",

@@ -11,7 +11,6 @@ from typing import Annotated
 import strawberry
 
 import models as m
-from models.enums import CorrectionStatus
 from resolvers import corrections, record_import, records
 from schema.attendance import IdempotencyKey, key_of
 from schema.context import Info
@@ -19,11 +18,8 @@ from schema.directives import Requirement
 from schema.errors import AppError
 from schema.messages import message
 from schema.permissions import requires
-from schema.types.base import build, decode_int_id, one
-from schema.types.record import ServiceRecord
-from schema.types.registry import global_id
-
-strawberry.enum(CorrectionStatus, description="Correction request status (更正申请状态)")
+from schema.types.base import build, decode_int_id
+from schema.types.record import CorrectionRequest, ServiceRecord
 
 RecordId = Annotated[strawberry.ID, strawberry.argument(description="The record's global ID (服务记录 ID)")]
 Reason = Annotated[str, strawberry.argument(description="Why; required (原因)")]
@@ -40,35 +36,6 @@ class RecordServiceInput:
     content: str = strawberry.field(
         default="", description="What was done; default the project name (服务内容)"
     )
-
-
-@strawberry.type(description="A volunteer's request to correct a record (更正申请/申诉)")
-class CorrectionRequest:
-    id: strawberry.ID = strawberry.field(description="Global ID (全局 ID)")
-    reason: str = strawberry.field(description="The volunteer's reason (申诉理由)")
-    requested_hours: Decimal | None = strawberry.field(description="Hours the volunteer asks for (申请时长)")
-    status: CorrectionStatus = strawberry.field(description="OPEN, ACCEPTED or REJECTED (处理状态)")
-    response: str = strawberry.field(description="The team's answer (答复)")
-    created_at: datetime = strawberry.field(description="Asked at (申请时间)")
-    answered_at: datetime | None = strawberry.field(description="Answered at (答复时间)")
-    row: strawberry.Private[m.CorrectionRequest]
-
-    @classmethod
-    def from_row(cls, row: m.CorrectionRequest) -> CorrectionRequest:
-        return cls(
-            id=strawberry.ID(global_id("CorrectionRequest", row.id)),
-            reason=row.reason,
-            requested_hours=row.requested_hours,
-            status=CorrectionStatus(row.status),
-            response=row.response,
-            created_at=row.created_at,
-            answered_at=row.answered_at,
-            row=row,
-        )
-
-    @strawberry.field(description="The record asked about (被申诉的记录)")
-    async def record(self, info: Info) -> ServiceRecord | None:
-        return await one(info, ServiceRecord, m.ServiceRecord, self.row.record_id)
 
 
 @strawberry.type(description="A CSV row that was not imported (未导入的行)")

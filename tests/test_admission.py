@@ -128,3 +128,17 @@ async def test_slow_operations_time_out(settings: Settings, app: Starlette, toke
             headers={"authorization": f"Bearer {tokens['demo_ministry']}"},
         )
         assert response.json()["errors"][0]["extensions"]["code"] == "TIMEOUT"
+
+
+async def test_public_certificate_pages_are_rate_limited(settings: Settings, app: Starlette) -> None:
+    async with variant(settings, rate_limit_anonymous=2) as client:
+        codes = [
+            (await client.get("/verify", params={"number": "ZY1", "code": "AAAAAAAA"})).status_code
+            for _ in range(3)
+        ]
+        assert codes[-1] == 429 and 429 not in codes[:2]
+
+
+async def test_production_refuses_development_keys(settings: Settings) -> None:
+    with pytest.raises(RuntimeError, match="development keys"):
+        create_app(dataclasses.replace(settings, environment="production", uses_dev_keys=True))

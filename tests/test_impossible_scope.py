@@ -86,6 +86,7 @@ FILTERS = {
     "attendances": "{status: CLOSED}",
     "serviceRecords": '{region: "370102000000", status: CONFIRMED}',
     "certificates": "{status: ISSUED}",
+    "correctionRequests": "{status: OPEN}",
     "auditEvents": '{region: "370000000000", action: "REVEAL_ID_NUMBER"}',
 }
 """A filter per root list that matches rows for the ministry (checked), so that an empty answer means scope."""
@@ -105,10 +106,40 @@ def _order_by(field: GraphQLField) -> str:
 
 
 @pytest.fixture(scope="module")
-async def ministry(api: Api, tokens: dict[str, str]) -> Api:
+async def ministry(app: Starlette, api: Api, tokens: dict[str, str]) -> Api:
+    await _ensure_open_correction_request(app)
     shandong = api.as_(tokens["demo_shandong"])
     await shandong.data('{ volunteers(first: 1, filter: {region: "370102000000"}) { nodes { idNumber } } }')
     return api.as_(tokens["demo_ministry"])  # ... and the audit trail now has a 山东 REVEAL_ID_NUMBER event
+
+
+async def _ensure_open_correction_request(app: Starlette) -> None:
+    """The demo data has no correction requests (申诉): file one on a 山东 record so the list has a row."""
+    async with app.state.services.writes() as session, session.begin():
+        existing = (await session.execute(select(m.CorrectionRequest.id).limit(1))).first()
+        if existing:
+            return
+        record = (
+            (
+                await session.execute(
+                    select(m.ServiceRecord)
+                    .where(m.ServiceRecord.region_code.like("37%"))
+                    .order_by(m.ServiceRecord.id)
+                )
+            )
+            .scalars()
+            .first()
+        )
+        assert record is not None
+        session.add(
+            m.CorrectionRequest(
+                record_id=record.id,
+                volunteer_id=record.volunteer_id,
+                team_id=record.team_id,
+                region_code=record.region_code,
+                reason="时长少记了半小时",
+            )
+        )
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ from models.enums import (
     AttendanceMethod,
     AttendanceStatus,
     CertificateStatus,
+    CorrectionStatus,
     IdType,
     InviteConsent,
     LegalVerification,
@@ -29,6 +30,7 @@ from models.enums import (
 strawberry.enum(Sex, description="Sex (性别)")
 strawberry.enum(IdType, description="Type of identity document (证件类型)")
 strawberry.enum(RealNameStatus, description="Real-name verification status (实名认证状态)")
+strawberry.enum(CorrectionStatus, description="Correction request status (更正申请状态)")
 strawberry.enum(LegalVerification, description="Legal-person database check (法人库核验状态)")
 strawberry.enum(ProvinceStatus, description="Province switch-over status (省份切换状态)")
 strawberry.enum(InviteConsent, description="How team invitations are answered (邀请设置)")
@@ -52,6 +54,7 @@ __all__ = [
     "AttendanceMethod",
     "AttendanceStatus",
     "CertificateStatus",
+    "CorrectionStatus",
     "IdType",
     "InviteConsent",
     "LegalVerification",

@@ -11,14 +11,21 @@ from strawberry import relay
 
 from models import Attendance as AttendanceRow
 from models import Certificate as CertificateRow
+from models import CorrectionRequest as CorrectionRequestRow
 from models import Project as ProjectRow
 from models import ServiceRecord as ServiceRecordRow
 from models import Team as TeamRow
 from models import Volunteer as VolunteerRow
 from schema.context import Info
-from schema.pagination import OrderDirection
-from schema.types.base import decode_int_id, one, reference
-from schema.types.enums import CertificateStatus, ProjectCategory, RecordProvenance, RecordStatus
+from schema.pagination import Connection, OrderDirection
+from schema.types.base import children, decode_int_id, one, reference
+from schema.types.enums import (
+    CertificateStatus,
+    CorrectionStatus,
+    ProjectCategory,
+    RecordProvenance,
+    RecordStatus,
+)
 from schema.types.project import Attendance, Project
 from schema.types.team import Team
 from schema.types.volunteer import Volunteer
@@ -51,6 +58,15 @@ class ServiceRecordOrder:
     field: ServiceRecordOrderField = strawberry.field(description="Sort key (排序字段)")
     direction: OrderDirection = strawberry.field(
         default=OrderDirection.ASC, description="Direction (排序方向)"
+    )
+
+
+@strawberry.input(description="Filter for correction requests (更正申请筛选)")
+class CorrectionRequestFilter:
+    status: CorrectionStatus | None = strawberry.field(default=None, description="处理状态")
+    created_at_after: datetime | None = strawberry.field(default=None, description="Asked from (申请时间起)")
+    created_at_before: datetime | None = strawberry.field(
+        default=None, description="Asked before (申请时间止)"
     )
 
 
@@ -101,6 +117,18 @@ class ServiceRecord(relay.Node):
     @strawberry.field(description="The record this one corrects (被更正的记录)")
     async def replaces(self, info: Info) -> ServiceRecord | None:
         return await one(info, ServiceRecord, ServiceRecordRow, self.row.replaces_id)
+
+    @strawberry.field(description="Correction requests about this record (更正申请)")
+    async def correction_requests(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: CorrectionRequestFilter | None = None,
+    ) -> Connection[CorrectionRequest]:
+        return await children(
+            info, CorrectionRequest, CorrectionRequestRow, "record_id", self.id, first, after, filter
+        )
 
     @strawberry.field(description="The record that corrects this one, if any (更正后的记录)")
     async def replaced_by(self, info: Info) -> ServiceRecord | None:
@@ -168,3 +196,32 @@ class Certificate(relay.Node):
         return (
             pdf_url(base, self.row.number, code) if code and self.status == CertificateStatus.ISSUED else None
         )
+
+
+@strawberry.type(description="A volunteer's request to correct a record (更正申请/申诉)")
+class CorrectionRequest(relay.Node):
+    id: relay.NodeID[int]
+    reason: str = strawberry.field(description="The volunteer's reason (申诉理由)")
+    requested_hours: Decimal | None = strawberry.field(description="Hours the volunteer asks for (申请时长)")
+    status: CorrectionStatus = strawberry.field(description="OPEN, ACCEPTED or REJECTED (处理状态)")
+    response: str = strawberry.field(description="The team's answer (答复)")
+    created_at: datetime = strawberry.field(description="Asked at (申请时间)")
+    answered_at: datetime | None = strawberry.field(description="Answered at (答复时间)")
+    row: strawberry.Private[CorrectionRequestRow]
+
+    @classmethod
+    def from_row(cls, row: CorrectionRequestRow) -> CorrectionRequest:
+        return cls(
+            id=row.id or 0,
+            reason=row.reason,
+            requested_hours=row.requested_hours,
+            status=CorrectionStatus(row.status),
+            response=row.response,
+            created_at=row.created_at,
+            answered_at=row.answered_at,
+            row=row,
+        )
+
+    @strawberry.field(description="The record asked about (被申诉的记录)")
+    async def record(self, info: Info) -> ServiceRecord | None:
+        return await one(info, ServiceRecord, ServiceRecordRow, self.row.record_id)

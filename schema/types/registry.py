@@ -14,7 +14,7 @@ from schema.errors import AppError
 from schema.types.account import Account
 from schema.types.audit import AuditEvent
 from schema.types.project import Attendance, Post, Project, SignInPoint, SignUp
-from schema.types.record import Certificate, ServiceRecord
+from schema.types.record import Certificate, CorrectionRequest, ServiceRecord
 from schema.types.region import Region
 from schema.types.team import Team, TeamMembership
 from schema.types.volunteer import Volunteer
@@ -41,6 +41,7 @@ NODE_KINDS: dict[str, NodeKind] = {
     "ServiceRecord": NodeKind(ServiceRecord, m.ServiceRecord),
     "Certificate": NodeKind(Certificate, m.Certificate),
     "AuditEvent": NodeKind(AuditEvent, m.AuditEvent),
+    "CorrectionRequest": NodeKind(CorrectionRequest, m.CorrectionRequest),
 }
 """Account is a Node for its global ID but is not fetched through ``node``: accounts are not browsable."""
 _ = Account
