@@ -28,10 +28,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from auth.admission import BodyLimit, RateLimit
 from auth.backend import BearerAuth, on_auth_error
 from auth.passwords import Passwords
-from auth.throttle import MemoryLoginThrottle
+from auth.throttle import MemoryLoginThrottle, StoreLoginThrottle
 from auth.tokens import TokenService
 from models.db import make_engine, make_session_factory, make_write_session_factory
-from models.kv import KeyValueStore, MemoryStore
+from models.kv import KeyValueStore, RedisStore, build_store
 from models.migrate import upgrade
 from models.pii import PiiCipher
 from resolvers.attendance import sweep_forever
@@ -64,7 +64,11 @@ def build_services(settings: Settings, engine: AsyncEngine, kv: KeyValueStore) -
         cipher=PiiCipher(settings.pii_key),
         passwords=Passwords(settings.argon2_time_cost, settings.argon2_memory_cost),
         tokens=TokenService(settings.jwt_keys, settings.jwt_active_kid, settings.access_token_ttl),
-        throttle=MemoryLoginThrottle(
+        throttle=StoreLoginThrottle(
+            kv, settings.login_max_failures, settings.login_lockout_seconds, settings.login_ip_max_failures
+        )
+        if settings.redis_url
+        else MemoryLoginThrottle(
             settings.login_max_failures, settings.login_lockout_seconds, settings.login_ip_max_failures
         ),
         kv=kv,
@@ -78,7 +82,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         raise RuntimeError(
             "refusing to run in production with development keys: set ZHIYUAN_PII_KEY, ZHIYUAN_JWT_KEY and ZHIYUAN_CERT_SIGNING_KEY (or their _FILE forms)"
         )
-    kv: KeyValueStore = MemoryStore()
+    kv: KeyValueStore = build_store(settings.redis_url)
     state: dict[str, Any] = {}
 
     @asynccontextmanager
@@ -111,6 +115,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
             await close_verifiers([identity, legal])
+            if isinstance(kv, RedisStore):
+                await kv.aclose()
             await engine.dispose()
 
     async def graphql(scope: Scope, receive: Receive, send: Send) -> None:

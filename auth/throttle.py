@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from models.kv import KeyValueStore
+
 __all__ = ["LoginThrottle", "MemoryLoginThrottle"]
 
 
@@ -160,3 +162,49 @@ class MemoryLoginThrottle:
             if ip.last_failure + self._lockout > now:
                 break
             self._ips.popitem(last=False)
+
+
+class StoreLoginThrottle:
+    """The same rules kept in a shared key-value store (Redis), so every worker counts the same failures.
+
+    Account: ``max_failures`` failures within ``lockout_seconds`` of each other lock the account for
+    ``lockout_seconds``; a success clears its count. Address: more than ``ip_max_failures`` failures in a window
+    of ``lockout_seconds`` lock it until the window ends.
+    """
+
+    def __init__(
+        self,
+        store: KeyValueStore,
+        max_failures: int,
+        lockout_seconds: int,
+        ip_max_failures: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store, self.clock = store, clock
+        self.max_failures, self.lockout, self.ip_max = max_failures, lockout_seconds, ip_max_failures
+
+    async def _locked(self, key: str) -> int | None:
+        until = await self.store.get(key)
+        if until is None:
+            return None
+        remaining = float(until) - self.clock()
+        return max(1, math.ceil(remaining)) if remaining > 0 else None
+
+    async def retry_after(self, account_key: str, client_ip: str) -> int | None:
+        waits = [
+            w
+            for w in (await self._locked(f"lt:al:{account_key}"), await self._locked(f"lt:il:{client_ip}"))
+            if w
+        ]
+        return max(waits) if waits else None
+
+    async def record_failure(self, account_key: str, client_ip: str) -> None:
+        now = self.clock()
+        if await self.store.incr(f"lt:af:{account_key}", self.lockout) >= self.max_failures:
+            await self.store.set(f"lt:al:{account_key}", str(now + self.lockout), self.lockout)
+            await self.store.delete(f"lt:af:{account_key}")
+        if await self.store.incr(f"lt:if:{client_ip}", self.lockout) > self.ip_max:
+            await self.store.set(f"lt:il:{client_ip}", str(now + self.lockout), self.lockout)
+
+    async def record_success(self, account_key: str, client_ip: str) -> None:
+        await self.store.delete(f"lt:af:{account_key}")

@@ -15,6 +15,8 @@ class KeyValueStore(Protocol):
         """Add one to a counter that expires ``ttl`` seconds after it was created; returns the new value."""
         ...
 
+    async def delete(self, key: str) -> None: ...
+
 
 class MemoryStore:
     """Bounded LRU with expiry; one per process."""
@@ -46,6 +48,9 @@ class MemoryStore:
     async def set(self, key: str, value: str, ttl: int | None = None) -> None:
         self._put(key, value, time.monotonic() + ttl if ttl else None)
 
+    async def delete(self, key: str) -> None:
+        self._data.pop(key, None)
+
     async def incr(self, key: str, ttl: int) -> int:
         item = self._live(key)
         if item is None:
@@ -54,3 +59,37 @@ class MemoryStore:
         value = int(item[0]) + 1
         self._put(key, str(value), item[1])
         return value
+
+
+class RedisStore:
+    """The same operations on Redis, shared by every worker and instance that points at it."""
+
+    def __init__(self, url: str, prefix: str = "zhiyuan:") -> None:
+        from redis.asyncio import Redis
+
+        self.client = Redis.from_url(url, decode_responses=True)
+        self.prefix = prefix
+
+    async def get(self, key: str) -> str | None:
+        value = await self.client.get(self.prefix + key)
+        return None if value is None else str(value)
+
+    async def set(self, key: str, value: str, ttl: int | None = None) -> None:
+        await self.client.set(self.prefix + key, value, ex=ttl)
+
+    async def delete(self, key: str) -> None:
+        await self.client.delete(self.prefix + key)
+
+    async def incr(self, key: str, ttl: int) -> int:
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.incr(self.prefix + key)
+            pipe.expire(self.prefix + key, ttl, nx=True)
+            value, _ = await pipe.execute()
+        return int(value)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+def build_store(redis_url: str) -> KeyValueStore:
+    return RedisStore(redis_url) if redis_url else MemoryStore()
