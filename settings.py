@@ -66,6 +66,8 @@ class Settings:
     login_ip_max_failures: int = 50
     max_page_size: int = 100
     serve_graphiql: bool = True
+    introspection: bool = True
+    """``__schema``/``__type`` queries; off in production unless ZHIYUAN_INTROSPECTION=1 (schema/introspection.py)."""
     uses_dev_keys: bool = False
     log_level: str = "INFO"
     identity_verifier_url: str = ""
@@ -173,6 +175,7 @@ def load_settings() -> Settings:
         login_lockout_seconds=_env_int("ZHIYUAN_LOGIN_LOCKOUT", 900),
         login_ip_max_failures=_env_int("ZHIYUAN_LOGIN_IP_MAX_FAILURES", 50),
         serve_graphiql=_env("ZHIYUAN_GRAPHIQL", "0" if environment == "production" else "1") == "1",
+        introspection=_env("ZHIYUAN_INTROSPECTION", "0" if environment == "production" else "1") == "1",
         uses_dev_keys=dev_pii or dev_jwt or dev_cert,
         log_level=_env("LOG_LEVEL", "INFO"),
         identity_verifier_url=_env("ZHIYUAN_IDENTITY_VERIFIER_URL", ""),

@@ -16,6 +16,7 @@ from strawberry.types import ExecutionContext
 from schema.audit_writer import AuditWriter
 from schema.cost import CostLimit
 from schema.errors import ErrorCodes
+from schema.introspection import IntrospectionSwitch
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.types.registry import NODE_KINDS
@@ -44,6 +45,7 @@ def build_schema() -> Schema:
             lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
             lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
             CostLimit,
+            IntrospectionSwitch,
             AuditWriter,
             lambda: ParserCache(maxsize=1000),
             lambda: ValidationCache(maxsize=1000),

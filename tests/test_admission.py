@@ -142,3 +142,22 @@ async def test_public_certificate_pages_are_rate_limited(settings: Settings, app
 async def test_production_refuses_development_keys(settings: Settings) -> None:
     with pytest.raises(RuntimeError, match="development keys"):
         create_app(dataclasses.replace(settings, environment="production", uses_dev_keys=True))
+
+
+async def test_introspection_can_be_switched_off_without_hiding_the_sdl(
+    settings: Settings, app: Starlette
+) -> None:
+    async with variant(settings, introspection=False) as client:
+        refused = (await client.post("/graphql", json={"query": "{ __schema { types { name } } }"})).json()
+        assert refused["errors"][0]["extensions"]["code"] == "INTROSPECTION_DISABLED"
+        nested = (
+            await client.post(
+                "/graphql",
+                json={
+                    "query": '{ region(code: "110000000000") { __type: name } a: __type(name: "Query") { name } }'
+                },
+            )
+        ).json()
+        assert nested["errors"][0]["extensions"]["code"] == "INTROSPECTION_DISABLED"
+        sdl = (await client.post("/graphql", json={"query": "{ __typename _service { sdl } }"})).json()
+        assert sdl["data"]["__typename"] == "Query" and "@key" in sdl["data"]["_service"]["sdl"]

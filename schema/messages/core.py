@@ -97,6 +97,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "REQUEST_TOO_LARGE": ("请求体过大", "The request body is too large"),
     "TIMEOUT": ("查询超时", "The query took too long"),
+    "INTROSPECTION_DISABLED": ("生产环境已关闭接口自省", "Introspection is disabled in production"),
     "GRAPHQL_PARSE_FAILED": ("查询语法错误", "Syntax error in the query"),
     "GRAPHQL_VALIDATION_FAILED": ("查询不符合接口定义", "The query does not match the schema"),
     "INTERNAL_SERVER_ERROR": ("服务器内部错误", "Internal server error"),
