@@ -46,6 +46,7 @@ from auth.viewer import Viewer
 from models import AuditEvent, Certificate, Project, ServiceRecord, Team, Volunteer
 from models.columns import utcnow
 from models.enums import CertificateStatus, ProjectCategory, RecordStatus, TeamStatus
+from resolvers.audit import audit_event
 from resolvers.certificate_pdf import CHINA, china_date
 from resolvers.certificate_signing import PublicKey, signer
 from resolvers.people import check_name
@@ -118,15 +119,7 @@ def _reason(value: str) -> str:
 
 
 def _audit(viewer: Viewer, action: str, row: Certificate, request_id: str, **detail: object) -> AuditEvent:
-    return AuditEvent(
-        actor_id=viewer.account_id,
-        action=action,
-        subject_type="Certificate",
-        subject_id=row.id,
-        region_code=row.region_code,
-        request_id=request_id,
-        detail={"number": row.number, **detail},
-    )
+    return audit_event(viewer, action, row, request_id, {"number": row.number, **detail})
 
 
 def _hours(value: Any) -> Decimal:

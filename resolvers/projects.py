@@ -43,6 +43,7 @@ from models.enums import (
     TeamStatus,
     TeamVerification,
 )
+from resolvers.audit import audit_event
 from resolvers.people import service_region
 from resolvers.rollout import ensure_live
 from resolvers.signups import aware, fill_from_waitlist
@@ -273,14 +274,12 @@ async def _live(session: AsyncSession, services: Services, region_code: str, fie
 
 
 def _audit(viewer: Viewer, action: str, project: Project, request_id: str, **detail: object) -> AuditEvent:
-    return AuditEvent(
-        actor_id=viewer.account_id,
-        action=action,
-        subject_type="Project",
-        subject_id=project.id,
-        region_code=project.region_code,
-        request_id=request_id,
-        detail={"teamId": project.team_id, "status": str(project.status), **detail},
+    return audit_event(
+        viewer,
+        action,
+        project,
+        request_id,
+        {"teamId": project.team_id, "status": str(project.status), **detail},
     )
 
 

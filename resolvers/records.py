@@ -31,6 +31,7 @@ from auth.viewer import Viewer
 from models import AuditEvent, Project, ServiceRecord, Team, Volunteer
 from models.columns import utcnow
 from models.enums import ProjectStatus, RecordProvenance, RecordStatus, TeamStatus
+from resolvers.audit import audit_event
 from resolvers.idempotency import once
 from resolvers.record_rules import (
     Entry,
@@ -75,15 +76,7 @@ class RecordEdit:
 def audit(
     viewer: Viewer, action: str, subject: str, row: object, request_id: str, **detail: object
 ) -> AuditEvent:
-    return AuditEvent(
-        actor_id=viewer.account_id,
-        action=action,
-        subject_type=subject,
-        subject_id=getattr(row, "id", None),
-        region_code=getattr(row, "region_code", None),
-        request_id=request_id,
-        detail={k: str(v) if isinstance(v, Decimal | datetime | date) else v for k, v in detail.items()},
-    )
+    return audit_event(viewer, action, row, request_id, detail, subject=subject)
 
 
 async def check_team(

@@ -63,6 +63,7 @@ from models.enums import (
     TeamStatus,
     TeamVerification,
 )
+from resolvers.audit import audit_event
 from resolvers.idempotency import once
 from resolvers.people import age_on
 from resolvers.rollout import ensure_live
@@ -301,14 +302,12 @@ async def _flush(session: AsyncSession) -> None:
 
 
 def _audit(viewer: Viewer, action: str, row: SignUp, request_id: str, **detail: object) -> AuditEvent:
-    return AuditEvent(
-        actor_id=viewer.account_id,
-        action=action,
-        subject_type="SignUp",
-        subject_id=row.id,
-        region_code=row.region_code,
-        request_id=request_id,
-        detail={"postId": row.post_id, "volunteerId": row.volunteer_id, "status": str(row.status), **detail},
+    return audit_event(
+        viewer,
+        action,
+        row,
+        request_id,
+        {"postId": row.post_id, "volunteerId": row.volunteer_id, "status": str(row.status), **detail},
     )
 
 

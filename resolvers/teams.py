@@ -23,6 +23,7 @@ from models import AuditEvent, ProvinceRollout, Region, RoleGrant, Team
 from models.columns import utcnow
 from models.enums import LegalVerification, ProvinceStatus, Role, TeamStatus, TeamType, TeamVerification
 from models.identifiers import IdentifierError, validate_credit_code
+from resolvers.audit import audit_event
 from resolvers.people import check_mobile, check_name, service_region
 from resolvers.rollout import ensure_live
 from schema.context import Services
@@ -52,15 +53,7 @@ class TeamEdit:
 
 
 def _audit(viewer: Viewer, action: str, team: Team, request_id: str, **detail: object) -> AuditEvent:
-    return AuditEvent(
-        actor_id=viewer.account_id,
-        action=action,
-        subject_type="Team",
-        subject_id=team.id,
-        region_code=team.region_code,
-        request_id=request_id,
-        detail=dict(detail),
-    )
+    return audit_event(viewer, action, team, request_id, detail)
 
 
 def _team_name(name: str) -> str:
