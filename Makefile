@@ -55,5 +55,10 @@ seed: $(STAMP)
 lock:
 	$(BIN)/python -m pip install --quiet uv && $(BIN)/uv pip compile pyproject.toml --extra dev -o requirements.lock
 
+# Benchmark harness (bench/README.md): TIER=S|M, BACKEND=sqlite|postgres, DURATION seconds per measurement,
+# BENCH_ARGS=--skip-generate to reuse bench/.data/. Writes bench/RESULTS.<tier>-<backend>.part.md and a PNG.
+bench: $(STAMP)
+	$(BIN)/python bench/run.py --tier $(or $(TIER),S) --backend $(or $(BACKEND),sqlite) --duration $(or $(DURATION),5) $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,617 @@
+"""Benchmark harness: generate a data tier, start real uvicorn servers, drive the canonical operations over
+loopback HTTP at concurrency 1/8/32, and write bench/RESULTS.md and bench/results.png (see bench/README.md).
+
+    python bench/run.py --tier S --backend sqlite --duration 5 [--skip-generate] [--ops mobile,public]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import asyncio
+import base64
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+DATA = BENCH / ".data"
+VAR = DATA / "var"
+PY = sys.executable
+TIERS = {"S": 100_000, "M": 1_000_000, "XS": 2_000}
+"""Volunteers per tier; the generator makes about 1.9 service records and 7.6 rows in all per volunteer."""
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+PORT = 8765
+CONCURRENCY: tuple[int, ...] = (1, 8, 32)
+SEED = 20210317
+PASSWORD = "Demo@2026zy"
+
+os.environ.setdefault("ZHIYUAN_VAR_DIR", str(VAR))
+sys.path.insert(0, str(ROOT))
+
+
+def db_url(tier: str, backend: str) -> str:
+    if backend == "sqlite":
+        return f"sqlite+aiosqlite:///{DATA / f'{tier}-sqlite.db'}"
+    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/zhiyuan_bench_{tier.lower()}"
+
+
+def base_env(url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "ZHIYUAN_VAR_DIR": str(VAR),
+        "ZHIYUAN_ENV": "development",
+        "ZHIYUAN_RATE_LIMIT_ANONYMOUS": "100000000",
+        "ZHIYUAN_RATE_LIMIT_SIGNED_IN": "100000000",
+        "ZHIYUAN_ACCESS_TTL": "86400",
+        "ZHIYUAN_VERIFICATION_INTERVAL": "0",
+        "ZHIYUAN_ATTENDANCE_SWEEP_INTERVAL": "0",
+        "ZHIYUAN_GRAPHIQL": "0",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+# --- data -------------------------------------------------------------------------------------------------
+
+
+def generate(tier: str, backend: str) -> dict[str, Any]:
+    """Fresh database, migrations, regions, then ``seed-demo``: timed; returns counts and rows/s."""
+    url = db_url(tier, backend)
+    DATA.mkdir(parents=True, exist_ok=True)
+    if backend == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{DATA / f'{tier}-sqlite.db'}{suffix}").unlink(missing_ok=True)
+    else:
+        name = f"zhiyuan_bench_{tier.lower()}"
+        for sql in (f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"):
+            subprocess.run(["psql", PG_ADMIN, "-qc", sql], check=True)
+    env = base_env(url)
+    for command in (["migrate"], ["load-regions"]):
+        subprocess.run([PY, "cli.py", *command], cwd=ROOT, env=env, check=True, capture_output=True)
+    started = time.perf_counter()
+    out = subprocess.run(
+        [PY, "cli.py", "seed-demo", "--volunteers", str(TIERS[tier]), "--seed", str(SEED)],
+        cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    seconds = time.perf_counter() - started
+    counts = ast.literal_eval(out.stdout.strip().splitlines()[-1])
+    meta = {"tier": tier, "backend": backend, "seconds": round(seconds, 1), "counts": counts}
+    meta["rows"] = sum(counts.values())
+    meta["rows_per_s"] = round(meta["rows"] / seconds)
+    (DATA / f"{tier}-{backend}.json").write_text(json.dumps(meta, indent=1))
+    return meta
+
+
+# --- servers ----------------------------------------------------------------------------------------------
+
+
+class Server:
+    def __init__(self, url: str, variant: str, profile: str | None = None) -> None:
+        env = base_env(url) | {"PORT": str(PORT), "HOST": "127.0.0.1"}
+        if variant == "nobatch":
+            env["BENCH_NO_BATCH"] = "1"
+        command = [PY, str(BENCH / "server_variant.py")]
+        if profile:
+            command = [shutil.which("py-spy") or "py-spy", "record", "-o", profile, "-f", "speedscope",
+                       "--rate", "200", "--", *command]  # fmt: skip
+        self.profiled = bool(profile)
+        self.proc = subprocess.Popen(command, cwd=ROOT, env=env)
+        self.variant = variant
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{PORT}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("server did not start")
+        self.pid = self._server_pid()
+
+    def _server_pid(self) -> int:
+        if self.profiled:  # the python child of py-spy
+            children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+            return int(children[0])
+        return self.proc.pid
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        self.proc.send_signal(2)  # SIGINT: uvicorn (and py-spy) shut down cleanly
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+# --- operations -------------------------------------------------------------------------------------------
+
+MOBILE = """query Mobile { viewer { volunteer {
+  volunteerNumber name sex realNameStatus totalHours recordCount starLevel hoursToNextStar
+  serviceRecords(first: 20, orderBy: [{field: SERVICE_DATE, direction: DESC}]) {
+    nodes { serviceDate hours status content } } } } }"""
+TEAM_ADMIN = """query TeamMembers($team: ID!, $year: Date!) { node(id: $team) { ... on Team { name
+  members(first: 50, filter: {status: JOINED}) { totalCount nodes { role joinedAt volunteer {
+    volunteerNumber name totalHours starLevel
+    serviceRecords(first: 50, filter: {status: CONFIRMED, serviceDateAfter: $year}) { totalCount nodes { hours } }
+  } } } } } }"""
+COUNTY = """query Dashboard { volunteers(first: 10, orderBy: [{field: CREATED_AT, direction: DESC}]) {
+    totalCount nodes { volunteerNumber name realNameStatus createdAt } }
+  teams(first: 10) { totalCount nodes { name status verificationStatus } }
+  projects(first: 10, filter: {status: PUBLISHED}) { totalCount nodes { name category startsAt endsAt } }
+  serviceRecords(first: 10, filter: {status: PENDING}) { totalCount nodes { serviceDate hours } } }"""
+PROVINCE = """query Teams($after: String) { teams(first: 50, after: $after) { totalCount pageInfo { endCursor }
+  nodes { name region { name } projects(first: 10) { totalCount nodes { name status
+    signUps(first: 1) { totalCount } } } } } }"""
+PUBLIC = """query Search($region: String!, $category: ProjectCategory) {
+  publicProjects(first: 20, filter: {region: $region, category: $category}) { totalCount nodes {
+    name category startsAt endsAt teamName region { name } posts { name quota available } } } }"""
+SIGN_UP = "mutation SignUp($post: ID!) { signUp(postId: $post) { id status } }"
+CHECK_IN = """mutation CheckIn($signUp: ID!, $lat: Float!, $lng: Float!) {
+  checkIn(signUpId: $signUp, latitude: $lat, longitude: $lng) { id status } }"""
+
+LIST_LEVELS = {"mobile": 3, "team_admin": 5, "county": 4, "province": 4, "public": 3, "floor_mobile": 3,
+               "signUp": None, "checkIn": None}  # fmt: skip
+"""Levels that load rows, per operation: each list (connection) and each batched lookup below it (a to-one
+such as ``region``, the viewer's volunteer, the hour totals behind ``starLevel``) is one level, as in
+tests/test_sql_counts.py. mobile: volunteer, totals, records. team_admin: team, members, volunteers, totals,
+records. county: 4 sibling lists. province: teams, regions, projects, sign-ups. public: projects, posts,
+regions. The target is statements per request <= levels whatever the row counts."""
+DESCRIPTIONS = {
+    "mobile": "volunteer: profile, star level, last 20 records",
+    "team_admin": "team admin: 50 members with hours this year",
+    "county": "county admin dashboard (4 counts + lists)",
+    "province": "province admin: 50 teams, projects, sign-up counts",
+    "public": "anonymous publicProjects by region+category",
+    "signUp": "signUp(postId) mutation",
+    "checkIn": "checkIn(signUpId, lat, lng) mutation",
+    "floor_mobile": "floor: bare Starlette + raw SQL + orjson (mobile)",
+}
+
+
+@dataclass
+class Request:
+    path: str
+    body: bytes
+    headers: dict[str, str]
+
+
+@dataclass
+class Result:
+    op: str
+    variant: str
+    concurrency: int
+    requests: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    sql: list[int] = field(default_factory=list)
+    rss_mb: float = 0.0
+    server_cpu: float = 0.0
+    client_cpu: float = 0.0
+    first_error: str = ""
+    exhausted: bool = False
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def pct(self, q: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def gql(query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> Request:
+    headers = {"content-type": "application/json"}
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    return Request("/graphql", json.dumps({"query": query, "variables": variables or {}}).encode(), headers)
+
+
+class Fixtures:
+    """Tokens and ids the operations need, looked up once per run (deterministically ordered)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def sql(self, statement: str, params: dict[str, Any] | None = None) -> list[Any]:
+        from sqlalchemy import create_engine, text
+
+        sync_url = self.url.replace("+aiosqlite", "").replace("+asyncpg", "+psycopg")
+        if "psycopg" in sync_url:
+            sync_url = sync_url.replace("+psycopg", "")  # psycopg2 if present; else fall back below
+        try:
+            engine = create_engine(sync_url)
+            with engine.connect() as conn:
+                return list(conn.execute(text(statement), params or {}).all())
+        except ModuleNotFoundError:
+            return asyncio.run(self._async_sql(statement, params))
+
+    async def _async_sql(self, statement: str, params: dict[str, Any] | None) -> list[Any]:
+        from sqlalchemy import text
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        engine = create_async_engine(self.url)
+        try:
+            async with engine.connect() as conn:
+                return list((await conn.execute(text(statement), params or {})).all())
+        finally:
+            await engine.dispose()
+
+    def prepare(self, base: str) -> None:
+        from settings import load_settings
+
+        settings = load_settings()
+        from auth.tokens import TokenService
+
+        self.tokens = TokenService(settings.jwt_keys, settings.jwt_active_kid, 86400)
+        self.login = {name: self._login(base, name) for name in ("demo_volunteer", "demo_team", "demo_lixia",
+                                                                 "demo_shandong")}  # fmt: skip
+        me = httpx.post(f"{base}/graphql", json={"query": "{ viewer { accountId grants { teamId } } }"},
+                        headers={"authorization": f"Bearer {self.login['demo_team']}"}).json()  # fmt: skip
+        self.team_gid = next(g["teamId"] for g in me["data"]["viewer"]["grants"] if g["teamId"])
+        self.account_id = int(self.sql("SELECT id FROM account WHERE username = 'demo_volunteer'")[0][0])
+        # mobile: 200 volunteers with records, the same ones for GraphQL and the floor
+        rows = self.sql("SELECT v.id, v.name FROM volunteer v WHERE EXISTS (SELECT 1 FROM service_record r"
+                        " WHERE r.volunteer_id = v.id) ORDER BY v.id LIMIT 200")  # fmt: skip
+        self.mobile_tokens = [self.volunteer_token(vid, name) for vid, name in rows]
+        counties = self.sql("SELECT region_code, count(*) FROM project WHERE status = 'PUBLISHED'"
+                            " GROUP BY region_code ORDER BY count(*) DESC LIMIT 8")  # fmt: skip
+        self.public_regions = [c for c, _ in counties]
+        self.categories = [None, "COMMUNITY", "EDUCATION", "HEALTH", "ENVIRONMENT"]
+        self.sign_up_pairs = self._sign_up_pairs()
+        self.check_in_pairs = self._check_in_pairs()
+        print(
+            f"fixtures: {len(self.sign_up_pairs)} sign-up pairs, {len(self.check_in_pairs)} check-in pairs",
+            flush=True,
+        )
+
+    def _login(self, base: str, name: str) -> str:
+        query = "mutation($u: String!, $p: String!) { login(input: {username: $u, password: $p}) { accessToken } }"
+        body = {"query": query, "variables": {"u": name, "p": PASSWORD}}
+        answer = httpx.post(f"{base}/graphql", json=body, timeout=30).json()
+        return str(answer["data"]["login"]["accessToken"])
+
+    def volunteer_token(self, vid: int, name: str) -> str:
+        """Minted with the server's dev JWT key: generated volunteers have no accounts of their own, so the
+        subject is demo_volunteer's account (audit rows need a real account) and ``vid`` varies."""
+        return self.tokens.issue_access(str(self.account_id), {"name": name, "vid": vid, "grants": []})
+
+    def _sign_up_pairs(self) -> list[tuple[str, int]]:
+        """(token, post id): volunteers of a county with no sign-ups, each once, on open PUBLIC posts there."""
+        now = datetime.now(UTC).replace(tzinfo=None).isoformat(" ")
+        posts = self.sql(
+            "SELECT po.id, p.region_code FROM post po JOIN project p ON p.id = po.project_id"
+            " WHERE p.status = 'PUBLISHED' AND p.signup_scope = 'PUBLIC' AND p.starts_at > :now"
+            " AND coalesce(p.min_age, 0) <= 18 AND coalesce(p.max_age, 0) IN (0, 70) ORDER BY po.id",
+            {"now": now},
+        )
+        by_county: dict[str, list[int]] = {}
+        for post_id, region in posts:
+            by_county.setdefault(region, []).append(post_id)
+        pairs: list[tuple[str, int]] = []
+        for region, post_ids in sorted(by_county.items(), key=lambda kv: -len(kv[1])):
+            vols = self.sql(
+                "SELECT v.id, v.name FROM volunteer v WHERE v.region_code = :r AND v.real_name_status = 'PASSED'"
+                " AND v.birth_date BETWEEN '1960-01-01' AND '2000-01-01' AND NOT EXISTS (SELECT 1 FROM sign_up s WHERE"
+                " s.volunteer_id = v.id) ORDER BY v.id LIMIT 4000",
+                {"r": region},
+            )
+            for i, (vid, name) in enumerate(vols):
+                pairs.append((self.volunteer_token(vid, name), post_ids[i % len(post_ids)]))
+        random.Random(SEED).shuffle(pairs)
+        return pairs
+
+    def _check_in_pairs(self) -> list[tuple[str, int, float, float]]:
+        """(token, sign-up id, lat, lng): ACCEPTED sign-ups of projects running now, at a sign-in point."""
+        now = datetime.now(UTC).replace(tzinfo=None).isoformat(" ")
+        rows = self.sql(
+            "SELECT s.id, v.id, v.name, min(sp.latitude), min(sp.longitude) FROM sign_up s"
+            " JOIN project p ON p.id = s.project_id JOIN volunteer v ON v.id = s.volunteer_id"
+            " JOIN sign_in_point sp ON sp.project_id = p.id"
+            " WHERE s.status = 'ACCEPTED' AND p.status = 'PUBLISHED' AND p.starts_at < :now AND p.ends_at > :now"
+            " AND NOT EXISTS (SELECT 1 FROM attendance a WHERE a.volunteer_id = v.id AND a.status = 'OPEN')"
+            " GROUP BY s.id, v.id, v.name ORDER BY s.id LIMIT 20000",
+            {"now": now},
+        )
+        seen: set[int] = set()
+        pairs = []
+        for sid, vid, name, lat, lng in rows:
+            if vid not in seen:  # one open check-in per volunteer
+                seen.add(vid)
+                pairs.append((self.volunteer_token(vid, name), int(sid), float(lat), float(lng)))
+        return pairs
+
+
+def gid(type_name: str, key: int) -> str:
+    return base64.b64encode(f"{type_name}:{key}".encode()).decode()
+
+
+def request_source(op: str, fx: Fixtures) -> Any:
+    """A deterministic stream of requests for ``op`` (round-robin over its inputs)."""
+    state = {"i": 0}
+
+    def nxt() -> Request | None:
+        i = state["i"]
+        state["i"] = i + 1
+        if op == "mobile":
+            return gql(MOBILE, token=fx.mobile_tokens[i % len(fx.mobile_tokens)])
+        if op == "floor_mobile":
+            token = fx.mobile_tokens[i % len(fx.mobile_tokens)]
+            return Request("/floor/mobile", b"{}", {"authorization": f"Bearer {token}"})
+        if op == "team_admin":
+            return gql(TEAM_ADMIN, {"team": fx.team_gid, "year": "2026-01-01"}, fx.login["demo_team"])
+        if op == "county":
+            return gql(COUNTY, token=fx.login["demo_lixia"])
+        if op == "province":
+            return gql(PROVINCE, token=fx.login["demo_shandong"])
+        if op == "public":
+            region = fx.public_regions[i % len(fx.public_regions)]
+            category = fx.categories[(i // len(fx.public_regions)) % len(fx.categories)]
+            return gql(PUBLIC, {"region": region, "category": category})
+        if op == "signUp":
+            if not fx.sign_up_pairs:
+                return None
+            token, post = fx.sign_up_pairs.pop()
+            return gql(SIGN_UP, {"post": gid("Post", post)}, token)
+        if op == "checkIn":
+            if not fx.check_in_pairs:
+                return None
+            token, sid, lat, lng = fx.check_in_pairs.pop()
+            return gql(CHECK_IN, {"signUp": gid("SignUp", sid), "lat": lat, "lng": lng}, token)
+        raise ValueError(op)
+
+    return nxt
+
+
+async def measure(base: str, server: Server, op: str, variant: str, fx: Fixtures, c: int, duration: float,
+                  warmup: float) -> Result:  # fmt: skip
+    result = Result(op, variant, c)
+    nxt = request_source(op, fx)
+    limits = httpx.Limits(max_connections=c, max_keepalive_connections=c)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+        measuring = False
+        stop_at = 0.0
+
+        last = [0.0]
+
+        async def worker() -> None:
+            while time.perf_counter() < stop_at:
+                req = nxt()
+                if req is None:  # a mutation's inputs ran out: the rate is over the time actually used
+                    result.exhausted = True
+                    return
+                t0 = time.perf_counter()
+                response = await client.post(req.path, content=req.body, headers=req.headers)
+                elapsed = time.perf_counter() - t0
+                if not measuring:
+                    continue
+                result.requests += 1
+                last[0] = time.perf_counter()
+                result.latencies.append(elapsed)
+                result.sql.append(int(response.headers.get("x-sql-count", "-1")))
+                body = response.content
+                if response.status_code != 200 or b'"errors"' in body:
+                    result.errors += 1
+                    result.first_error = result.first_error or body[:300].decode(errors="replace")
+
+        async def sample_rss() -> None:
+            while time.perf_counter() < stop_at:
+                result.rss_mb = max(result.rss_mb, server.rss_mb())
+                await asyncio.sleep(0.25)
+
+        if warmup > 0 and op not in ("signUp", "checkIn"):
+            stop_at = time.perf_counter() + warmup
+            await asyncio.gather(*(worker() for _ in range(c)))
+        measuring = True
+        cpu0, client0 = server.cpu_seconds(), time.process_time()
+        t0 = time.perf_counter()
+        stop_at = t0 + duration
+        await asyncio.gather(sample_rss(), *(worker() for _ in range(c)))
+        result.seconds = (last[0] if result.exhausted else time.perf_counter()) - t0
+        result.server_cpu = (server.cpu_seconds() - cpu0) / result.seconds
+        result.client_cpu = (time.process_time() - client0) / result.seconds
+    return result
+
+
+# --- report -----------------------------------------------------------------------------------------------
+
+
+def fmt_sql(r: Result) -> str:
+    if not r.sql:
+        return "-"
+    lo, hi = min(r.sql), max(r.sql)
+    return str(lo) if lo == hi else f"{lo}–{hi}"
+
+
+def write_report(results: list[Result], meta: dict[str, Any], args: argparse.Namespace, path: Path) -> str:
+    lines = [
+        f"### Tier {args.tier} on {args.backend} — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+        f"{args.duration:g} s per measurement",
+        "",
+        f"Data: {meta.get('rows', '?'):,} rows generated in {meta.get('seconds', '?')} s "
+        f"= **{meta.get('rows_per_s', '?'):,} rows/s**; "
+        + ", ".join(f"{k} {v:,}" for k, v in meta.get("counts", {}).items() if v),
+        "",
+        "| operation | server | c | req/s | p50 ms | p95 ms | p95/p50 | SQL/req | levels | errors | RSS MB | srv CPU | client CPU |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        ratio = r.pct(0.95) / r.pct(0.5) if r.latencies else float("nan")
+        levels = LIST_LEVELS.get(r.op)
+        lines.append(
+            f"| {r.op} | {r.variant} | {r.concurrency} | {r.rps:.1f} | {r.pct(0.5):.1f} | {r.pct(0.95):.1f} | "
+            f"{ratio:.2f} | {fmt_sql(r)} | {levels if levels is not None else '-'} | {r.errors}/{r.requests} | "
+            f"{r.rss_mb:.0f} | {r.server_cpu:.0%} | {r.client_cpu:.0%} |"
+        )
+    lines += ["", "Targets:", ""]
+    by = {(r.op, r.variant, r.concurrency): r for r in results}
+    for c in CONCURRENCY:
+        g, f = by.get(("mobile", "graphql", c)), by.get(("floor_mobile", "floor", c))
+        if g and f and f.rps:
+            share = g.rps / f.rps
+            lines.append(f"- mobile throughput vs floor at c={c}: {share:.0%} "
+                         f"({'met' if share >= 0.5 else 'NOT met'}, target ≥ 50%)")  # fmt: skip
+    for r in results:
+        if r.variant == "graphql" and LIST_LEVELS.get(r.op) and r.concurrency == CONCURRENCY[0]:
+            levels = LIST_LEVELS[r.op] or 0
+            ok = bool(r.sql) and max(r.sql) <= levels
+            lines.append(f"- {r.op}: {fmt_sql(r)} statements per request for {levels} levels "
+                         f"({'met' if ok else 'NOT met'})")  # fmt: skip
+    for r in results:
+        if r.concurrency == 32 and r.latencies:
+            ratio = r.pct(0.95) / r.pct(0.5)
+            lines.append(f"- p95/p50 at c=32, {r.op} ({r.variant}): {ratio:.2f} "
+                         f"({'met' if ratio < 3 else 'NOT met'}, target < 3)")  # fmt: skip
+    errors = [r for r in results if r.errors]
+    if errors:
+        lines += ["", "First error per measurement with errors:", ""]
+        lines += [f"- {r.op}/{r.variant}/c={r.concurrency}: `{r.first_error[:200]}`" for r in errors]
+    text = "\n".join(lines) + "\n"
+    path.write_text(text)
+    return text
+
+
+def chart(results: list[Result], path: Path, title: str) -> None:
+    """Grouped bars: requests/s per operation and server at concurrency 1, 8, 32 (Pillow, no matplotlib)."""
+    from PIL import Image, ImageDraw
+
+    groups = []
+    for r in results:
+        key = (r.op, r.variant)
+        if key not in groups:
+            groups.append(key)
+    by = {(r.op, r.variant, r.concurrency): r for r in results}
+    top = max((r.rps for r in results), default=1) or 1
+    bar, gap, left, height = 14, 22, 70, 360
+    width = left + len(groups) * (3 * bar + gap) + 40
+    img = Image.new("RGB", (max(width, 600), height + 190), "white")
+    d = ImageDraw.Draw(img)
+    d.text((10, 8), title, fill="black")
+    colours = {1: (120, 160, 220), 8: (60, 110, 190), 32: (20, 50, 120)}
+    base_y = height + 30
+    for tick in range(6):
+        y = base_y - tick * height / 5
+        d.line((left - 5, y, width - 20, y), fill=(225, 225, 225))
+        d.text((5, y - 6), f"{top * tick / 5:.0f}", fill="black")
+    for gi, (op, variant) in enumerate(groups):
+        x = left + gi * (3 * bar + gap)
+        for ci, c in enumerate(CONCURRENCY):
+            hit = by.get((op, variant, c))
+            if hit:
+                h = hit.rps / top * height
+                d.rectangle(
+                    (x + ci * bar, base_y - h, x + ci * bar + bar - 2, base_y),
+                    fill=colours.get(c, (150, 150, 150)),
+                )
+        label = f"{op}/{variant}"
+        for li in range(0, len(label), 9):  # vertical-ish wrapped label
+            d.text((x, base_y + 6 + li // 9 * 12), label[li : li + 9], fill="black")
+    for ci, c in enumerate(CONCURRENCY):
+        d.rectangle(
+            (width - 150, 10 + ci * 14, width - 140, 20 + ci * 14), fill=colours.get(c, (150, 150, 150))
+        )
+        d.text((width - 135, 9 + ci * 14), f"concurrency {c}", fill="black")
+    d.text((10, height + 170), "requests/s, loopback HTTP, server and client share 2 cores", fill="black")
+    img.save(path)
+
+
+# --- main -------------------------------------------------------------------------------------------------
+
+PLAN = [  # (variant, ops)
+    ("graphql", ["mobile", "team_admin", "county", "province", "public", "signUp", "checkIn"]),
+    ("floor", ["floor_mobile"]),
+    ("nobatch", ["mobile", "team_admin", "county", "province", "public"]),
+]
+
+
+def main(argv: list[str] | None = None) -> None:
+    global CONCURRENCY
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tier", default="S", choices=sorted(TIERS))
+    parser.add_argument("--backend", default="sqlite", choices=("sqlite", "postgres"))
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
+    parser.add_argument("--warmup", type=float, default=1.0, help="seconds of warm-up per read measurement")
+    parser.add_argument("--skip-generate", action="store_true", help="reuse the database in bench/.data/")
+    parser.add_argument("--ops", default="", help="comma-separated subset of operations")
+    parser.add_argument("--variants", default="graphql,floor,nobatch")
+    parser.add_argument("--concurrency", default=",".join(map(str, CONCURRENCY)))
+    parser.add_argument("--profile", default="", help="py-spy the graphql server under this op (no report)")
+    parser.add_argument("--output", default=str(BENCH / "RESULTS.md"))
+    args = parser.parse_args(argv)
+    CONCURRENCY = tuple(int(c) for c in args.concurrency.split(","))
+    url = db_url(args.tier, args.backend)
+    meta_path = DATA / f"{args.tier}-{args.backend}.json"
+    if args.skip_generate:
+        meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+    else:
+        print(
+            f"generating tier {args.tier} ({TIERS[args.tier]:,} volunteers) on {args.backend}...", flush=True
+        )
+        meta = generate(args.tier, args.backend)
+    print(f"data: {meta}", flush=True)
+    base = f"http://127.0.0.1:{PORT}"
+    wanted = set(filter(None, args.ops.split(",")))
+    variants = args.variants.split(",")
+    results: list[Result] = []
+    if args.profile:
+        out = str(DATA / f"profile-{args.profile}.speedscope.json")
+        server = Server(url, "graphql", profile=out)
+        try:
+            fx = Fixtures(url)
+            fx.prepare(base)
+            r = asyncio.run(measure(base, server, args.profile, "graphql", fx, 8, args.duration, args.warmup))
+            print(f"profiled {args.profile}: {r.rps:.1f} req/s, p50 {r.pct(0.5):.1f} ms -> {out}")
+        finally:
+            server.stop()
+        return
+    for variant, ops in PLAN:
+        if variant not in variants:
+            continue
+        ops = [op for op in ops if not wanted or op in wanted or op.removeprefix("floor_") in wanted]
+        if not ops:
+            continue
+        server = Server(url, variant)
+        try:
+            fx = Fixtures(url)
+            fx.prepare(base)
+            for op in ops:
+                for c in CONCURRENCY:
+                    r = asyncio.run(measure(base, server, op, variant, fx, c, args.duration, args.warmup))
+                    results.append(r)
+                    print(f"{op:12} {variant:8} c={c:<3} {r.rps:8.1f} req/s p50 {r.pct(0.5):7.1f} ms "
+                          f"p95 {r.pct(0.95):7.1f} ms sql {fmt_sql(r):>5} err {r.errors}/{r.requests} "
+                          f"rss {r.rss_mb:.0f} MB srv {r.server_cpu:.0%} cli {r.client_cpu:.0%}", flush=True)  # fmt: skip
+        finally:
+            server.stop()
+    output = Path(args.output)
+    report = write_report(results, meta, args, output.with_suffix(f".{args.tier}-{args.backend}.part.md"))
+    chart(results, output.parent / f"results-{args.tier}-{args.backend}.png",
+          f"Zhiyuan tier {args.tier} on {args.backend}: requests/s")  # fmt: skip
+    print(report)
+
+
+if __name__ == "__main__":
+    main()
