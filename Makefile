@@ -8,7 +8,7 @@ PG_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 
 NPM_STAMP := tests/npm/node_modules/.installed
 
-.PHONY: run setup test test-pg check lint typecheck schema seed bench clean npm-tools
+.PHONY: run setup test test-pg check lint typecheck schema seed bench clean npm-tools browser
 
 $(STAMP): requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,15 @@ $(NPM_STAMP): tests/npm/package-lock.json
 
 npm-tools:
 	@$(MAKE) -s $(NPM_STAMP)
+
+# Debian's Chromium for the GraphiQL browser test; installed only as root with apt, else that test skips.
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing chromium (Debian) for the browser test"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+			|| echo "could not install chromium: the browser test will skip"; \
+	else echo "chromium not found and not installable here: the browser test will skip"; fi
 
 setup: $(STAMP)
 	$(BIN)/python cli.py setup

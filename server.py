@@ -1,7 +1,9 @@
 """The ASGI app: ``create_app()`` builds it; ``python server.py`` serves it with uvicorn.
 
 Start-up applies the alembic migrations, then builds the long-lived services (engine, cipher, hasher, token
-keys, throttle). Each request: authentication middleware → viewer → GraphQL view → per-request context.
+keys, throttle). Each request: request id (and its access line) → metrics → body limit → authentication
+middleware → viewer → rate limit → GraphQL view → per-request context. Logs are JSON lines, redacted
+(schema/observability.py); /metrics is Prometheus text (schema/metrics.py).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from auth.admission import BodyLimit, RateLimit
@@ -38,7 +40,10 @@ from resolvers.attendance import sweep_forever
 from resolvers.certificate_pdf import ROUTES as CERTIFICATE_ROUTES
 from resolvers.verifiers.worker import build_verifiers, close_verifiers, run_forever
 from schema.context import Services
+from schema.graphiql import assets as graphiql_assets
 from schema.http_view import GraphQLView
+from schema.metrics import CONTENT_TYPE, HttpMetrics, Metrics
+from schema.observability import RequestId, configure_logging
 from schema.persisted import PersistedQueries, load_manifest
 from settings import Settings, get_settings
 
@@ -84,17 +89,20 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         )
     kv: KeyValueStore = build_store(settings.redis_url)
     state: dict[str, Any] = {}
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if migrate:
             await asyncio.to_thread(upgrade, settings.database_url)
         engine = make_engine(settings.database_url)
+        Metrics.watch(engine)
         services = build_services(settings, engine, kv)
         state["services"] = services
         state["view"] = GraphQLView(services, graphql_ide="graphiql" if settings.serve_graphiql else None)
         app.state.engine = engine
         app.state.services = services
+        app.state.metrics = metrics
         identity, legal = build_verifiers(settings, services.sessions)
         worker = None
         if settings.verification_interval > 0:
@@ -134,15 +142,24 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ready"})
 
+    async def metrics_endpoint(_: Request) -> Response:
+        return Response(metrics.render(), media_type=CONTENT_TYPE)
+
+    ide: list[BaseRoute] = [graphiql_assets()] if settings.serve_graphiql else []
+
     services_tokens = TokenService(settings.jwt_keys, settings.jwt_active_kid, settings.access_token_ttl)
     return Starlette(
         routes=[
             Route("/graphql", _Asgi(graphql), methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
+            *ide,
             *CERTIFICATE_ROUTES,
         ],
         middleware=[
+            Middleware(RequestId),
+            Middleware(HttpMetrics, metrics=metrics),
             Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
             Middleware(AuthenticationMiddleware, backend=BearerAuth(services_tokens), on_error=on_auth_error),
             Middleware(
@@ -160,10 +177,17 @@ def main() -> None:
     import uvicorn
 
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings.log_level, json_logs=settings.json_logs)
     port = int(os.environ.get("PORT", "8000"))
     host = os.environ.get("HOST", "127.0.0.1")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+    uvicorn.run(  # log_config=None: uvicorn's loggers go through ours; RequestId writes the access lines
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        log_config=None,
+        access_log=False,
+    )
 
 
 if __name__ == "__main__":

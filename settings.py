@@ -70,6 +70,8 @@ class Settings:
     """``__schema``/``__type`` queries; off in production unless ZHIYUAN_INTROSPECTION=1 (schema/introspection.py)."""
     uses_dev_keys: bool = False
     log_level: str = "INFO"
+    json_logs: bool = True
+    """One JSON object per log line (LOG_FORMAT=json, the default everywhere); LOG_FORMAT=text for plain lines."""
     identity_verifier_url: str = ""
     """Empty: the offline verifier (check character, birth date, area code). Else the population-database
     adapter's endpoint (resolvers/verifiers/http.py)."""
@@ -178,6 +180,7 @@ def load_settings() -> Settings:
         introspection=_env("ZHIYUAN_INTROSPECTION", "0" if environment == "production" else "1") == "1",
         uses_dev_keys=dev_pii or dev_jwt or dev_cert,
         log_level=_env("LOG_LEVEL", "INFO"),
+        json_logs=_env("LOG_FORMAT", "json").lower() != "text",
         identity_verifier_url=_env("ZHIYUAN_IDENTITY_VERIFIER_URL", ""),
         identity_verifier_token=_env("ZHIYUAN_IDENTITY_VERIFIER_TOKEN", ""),
         legal_verifier_url=_env("ZHIYUAN_LEGAL_VERIFIER_URL", ""),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -16,7 +17,9 @@ from strawberry.types import ExecutionContext
 from schema.audit_writer import AuditWriter
 from schema.cost import CostLimit
 from schema.errors import ErrorCodes
+from schema.input_guard import NoNulCharacters
 from schema.introspection import IntrospectionSwitch
+from schema.metrics import OperationMetrics
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.types.registry import NODE_KINDS
@@ -25,6 +28,18 @@ MAX_DEPTH = 12
 """Deepest nesting a query may have (the deepest real client query is 7)."""
 MAX_ALIASES = 30
 MAX_TOKENS = 5000
+
+# The limiters' validation rules are built once: a rule class made per request would change the key of the
+# validation cache and every request would be validated again (27% of a small query's time, bench/RESULTS.md).
+_LIMIT_RULES = (
+    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+)
+
+
+class LimitRules(AddValidationRules):
+    def __init__(self) -> None:
+        super().__init__(list(_LIMIT_RULES))
 
 
 class ZhiyuanSchema(Schema):
@@ -40,10 +55,11 @@ def build_schema() -> Schema:
         mutation=Mutation,
         types=[kind.cls for kind in NODE_KINDS.values()],
         extensions=[
+            OperationMetrics,  # outermost: sees ErrorCodes' final codes and the audit INSERT's SQL
             ErrorCodes,
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-            lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+            LimitRules,
+            NoNulCharacters,
             CostLimit,
             IntrospectionSwitch,
             AuditWriter,

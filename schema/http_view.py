@@ -30,7 +30,9 @@ from loaders import DataLoaders
 from schema import schema
 from schema.context import Context, Services
 from schema.errors import classify
+from schema.graphiql import graphiql_html
 from schema.messages import locale_from, message
+from schema.observability import request_id as current_request_id
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 _outcome: ContextVar[tuple[str, int | None]] = ContextVar(
@@ -90,8 +92,26 @@ class GraphQLView(GraphQL[Context, None]):
                 raise HTTPException(405, error.reason) from error
             raise
 
+    @property
+    def graphql_ide_html(self) -> str:
+        """GraphiQL with its scripts served by this app, not a CDN (schema/graphiql.py)."""
+        return graphiql_html()
+
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """orjson: JSON nested past 1024 levels is a decode error (400), where json.loads overflowed the stack
+        (500); lone surrogates and NaN are refused too."""
+        return orjson.loads(data)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """A request body (bytes; query-string parameters come as str) must be a JSON object or a list:
+        strawberry answered ``null`` or ``5`` with a 500."""
+        value = super().parse_json(data)
+        if isinstance(data, bytes) and not isinstance(value, dict | list):
+            raise HTTPException(400, "The GraphQL request body must be a JSON object")
+        return value
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         """Errors raised before execution (parsing) bypass the schema extensions: code them here too."""
@@ -133,5 +153,5 @@ class GraphQLView(GraphQL[Context, None]):
             services=self.services,
             loaders=DataLoaders(self.services.sessions, viewer),
             locale=locale_from(request.headers.get("accept-language")),
-            request_id=request.headers.get("x-request-id") or uuid.uuid4().hex,
+            request_id=current_request_id.get() if current_request_id.get() != "-" else uuid.uuid4().hex,
         )

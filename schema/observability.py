@@ -15,20 +15,25 @@ import sys
 import time
 import uuid
 from contextvars import ContextVar
-from typing import Any
+from datetime import UTC, datetime
+from typing import IO, Any
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 request_id: ContextVar[str] = ContextVar("request_id", default="-")
 access = logging.getLogger("zhiyuan.access")
+_VALID_ID = re.compile(r"[A-Za-z0-9_.-]{1,40}")
+"""An incoming X-Request-ID is kept when it matches (40: the audit table's column), else replaced."""
 
+_START = r"(?:(?<!\d)|(?<=%[0-9A-Fa-f]{2}))"
+"""A number starts after a non-digit, or after a percent-escape (``%2213912345678`` in a logged URL)."""
 _PATTERNS = (
-    (re.compile(r"\beyJ[\w-]+\.[\w-]+\.[\w-]+"), "[token]"),
+    (re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+"), "[token]"),
     (re.compile(r"(?i)(bearer\s+)[\w.~+/-]+=*"), r"\1[token]"),
-    (re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)"), r"\1********\2"),
-    (re.compile(r"(?<!\d)(\d{6})\d{6}(\d{3})(?!\d)"), r"\1******\2"),
-    (re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)"), r"\1****\2"),
+    (re.compile(_START + r"(\d{6})\d{8}(\d{3}[\dXx])(?!\d)"), r"\1********\2"),
+    (re.compile(_START + r"(\d{6})\d{6}(\d{3})(?!\d)"), r"\1******\2"),
+    (re.compile(r"(?:(?<!\d)|(?<=%[0-9A-Fa-f]{2})|(?<=86))(1[3-9]\d)\d{4}(\d{4})(?!\d)"), r"\1****\2"),
 )
 
 
@@ -39,13 +44,20 @@ def redact(text: str) -> str:
 
 
 class Redact(logging.Filter):
+    """Redacts the message as formatted (arguments of any type included), the traceback and the stack."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(str(record.msg))
-        if record.args:
-            args = record.args if isinstance(record.args, tuple) else (record.args,)
-            record.args = tuple(redact(a) if isinstance(a, str) else a for a in args)
+        try:
+            text = record.getMessage()
+        except Exception:  # a malformed logging call: keep what there is rather than raise from a filter
+            text = f"{record.msg} {record.args}"
+        record.msg, record.args = redact(text), None
         if record.exc_info and record.exc_info[1] is not None:
             record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        elif record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         record.request_id = request_id.get()
         return True
 
@@ -53,7 +65,7 @@ class Redact(logging.Filter):
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -67,8 +79,10 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
-def configure_logging(level: str, json_logs: bool = True) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+def configure_logging(level: str, json_logs: bool = True, stream: IO[str] | None = None) -> logging.Handler:
+    """One handler on the root logger (to stderr unless ``stream``), redacting, JSON or plain text; uvicorn's
+    and every library's loggers propagate to it. Returns the handler."""
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.addFilter(Redact())
     handler.setFormatter(
         JsonFormatter() if json_logs else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -76,6 +90,7 @@ def configure_logging(level: str, json_logs: bool = True) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    return handler
 
 
 class RequestId:
@@ -89,7 +104,7 @@ class RequestId:
         incoming = next(
             (v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"x-request-id"), ""
         )
-        rid = incoming if re.fullmatch(r"[\w.-]{1,64}", incoming) else uuid.uuid4().hex
+        rid = incoming if _VALID_ID.fullmatch(incoming) else uuid.uuid4().hex
         token = request_id.set(rid)
         started, status = time.perf_counter(), 500
 

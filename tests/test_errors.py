@@ -65,3 +65,12 @@ def test_unexpected_errors_are_masked_and_logged(caplog: pytest.LogCaptureFixtur
     assert masked.extensions == {"code": "INTERNAL_SERVER_ERROR"}
     assert "hunter2" not in masked.message
     assert any(r.exc_info and r.exc_info[1] is original for r in caplog.records)
+
+
+async def test_nul_characters_are_refused_before_the_database(api: Api, tokens: dict[str, str]) -> None:
+    client = api.as_(tokens["demo_ministry"])
+    query = "query($n: String!) { volunteerByNumber(number: $n) { name } }"
+    body = await client.gql(query, {"n": "37\x00"})
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "reason": "NUL_CHARACTER"}
+    literal = await client.gql('{ volunteerByNumber(number: "37\\u0000") { name } }')
+    assert literal["errors"][0]["extensions"]["reason"] == "NUL_CHARACTER"

@@ -57,3 +57,13 @@ async def test_malformed_entity_id_is_bad_user_input(api: Api, tokens: dict[str,
         ENTITIES, {"reps": [{"__typename": "Volunteer", "id": "VGVhbTox"}]}
     )
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_malformed_representations_are_bad_user_input(api: Api) -> None:
+    for reps in (
+        [{"__typename": "NoSuchType", "id": "x"}],
+        [{"__typename": "Project"}],
+        [{"__typename": "Region"}],
+    ):
+        body = await api.gql(ENTITIES, {"reps": reps})
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", body

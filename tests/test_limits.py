@@ -58,3 +58,14 @@ async def test_variables_count_in_the_cost(api: Api) -> None:
     query = "query($n: Int!) { regions(first: $n) { nodes { name } } }"
     body = (await api.post(query, {"n": 40})).json()
     assert body["extensions"]["cost"]["requested"] == 1 + 40 * 2
+
+
+async def test_repeated_queries_skip_validation(api: Api) -> None:
+    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    cache = _get_validate_cache(1000)
+    before = cache.cache_info()
+    for _ in range(3):
+        await api.data("{ regions(first: 1) { totalCount } }")
+    after = cache.cache_info()
+    assert after.hits >= before.hits + 2, (before, after)

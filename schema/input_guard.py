@@ -1,0 +1,51 @@
+"""Refuses text containing NUL characters, in variables and in the document, before execution.
+
+PostgreSQL ``text`` cannot hold NUL, and no legitimate field needs it, so such input is the client's mistake
+(BAD_USER_INPUT, reason NUL_CHARACTER) rather than a database failure deep inside a resolver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import GraphQLError, StringValueNode, visit
+from graphql.language import Visitor
+from strawberry.extensions import SchemaExtension
+
+from schema.messages import message
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
+class _Strings(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found = False
+
+    def enter_string_value(self, node: StringValueNode, *_: object) -> None:
+        self.found = self.found or "\x00" in node.value
+
+
+class NoNulCharacters(SchemaExtension):
+    def on_execute(self) -> Iterator[None]:
+        ctx = self.execution_context
+        found = _holds_nul(ctx.variables or {})
+        if not found and ctx.graphql_document is not None:
+            strings = _Strings()
+            visit(ctx.graphql_document, strings)
+            found = strings.found
+        if found and ctx.result is None:
+            text = message("BAD_USER_INPUT", ctx.context.locale)
+            error = GraphQLError(text, extensions={"code": "BAD_USER_INPUT", "reason": "NUL_CHARACTER"})
+            ctx.result = GraphQLExecutionResult(data=None, errors=[error])
+        yield
