@@ -67,3 +67,11 @@ async def test_malformed_representations_are_bad_user_input(api: Api) -> None:
     ):
         body = await api.gql(ENTITIES, {"reps": reps})
         assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", body
+
+
+async def test_representations_that_are_not_objects_are_bad_user_input(api: Api) -> None:
+    for reps in (False, [1], ["x"], [None]):
+        body = await api.gql(ENTITIES, {"reps": reps})
+        assert body["errors"][0]["extensions"]["code"] in ("BAD_USER_INPUT", "GRAPHQL_VALIDATION_FAILED"), (
+            body
+        )
