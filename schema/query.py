@@ -16,6 +16,7 @@ from schema.pagination import Connection
 from schema.permissions import in_jurisdiction, requires
 from schema.projects import PublicProjectQuery
 from schema.registration import RolloutQuery
+from schema.statistics import StatisticsQuery
 from schema.types.account import Viewer
 from schema.types.audit import AuditEvent, AuditEventFilter
 from schema.types.base import build, root_list
@@ -262,5 +263,6 @@ class Query(
     RolloutQuery,
     CertificateQuery,
     PublicProjectQuery,
+    StatisticsQuery,
 ):
     pass

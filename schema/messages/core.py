@@ -7,6 +7,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "BAD_ID": ("ID 格式无效", "Malformed ID"),
     "BAD_CURSOR": ("分页游标无效", "Malformed pagination cursor"),
     "BAD_PAGE_SIZE": ("每页条数须在 0 到 {max} 之间", "Page size must be between 0 and {max}"),
+    "UNKNOWN_DIMENSION": (
+        "该统计指标不能按 {dimension} 分组",
+        "This measure cannot be grouped by {dimension}",
+    ),
+    "UNKNOWN_FILTER": ("该统计指标不支持此筛选条件", "This measure cannot be filtered this way"),
+    "ROW_CAP": (
+        "统计结果最多 {max} 行，请缩小范围或设置 limit",
+        "At most {max} rows; narrow the query or set a limit",
+    ),
+    "PERIOD_TOO_LONG": ("按日统计的时间段不能超过 {years} 年", "Daily figures cover at most {years} years"),
+    "BAD_PERIOD": ("起始日期须早于截止日期", "The start date must be before the end date"),
     "NOT_FOUND": ("未找到该对象", "Not found"),
     "UNAUTHENTICATED": ("请先登录，或登录已失效", "Sign-in required, or the session has expired"),
     "FORBIDDEN": ("无权执行此操作", "Not allowed"),
