@@ -35,7 +35,7 @@ from models.enums import (
 )
 from models.identifiers import make_resident_id, make_volunteer_number
 from tests.conftest import Api, login
-from tests.visibility import gid
+from tests.visibility import gid, insert_account
 
 PASSWORD = "Rec0rds#ok"
 CHINA = timezone(timedelta(hours=8))
@@ -113,15 +113,7 @@ class World:
 
     async def account(self, *grants: m.RoleGrant) -> tuple[str, int]:
         username = f"rw_{uuid.uuid4().hex[:12]}"
-        async with self.sessions() as session, session.begin():
-            account = m.Account(username=username, password_hash=self.password_hash)
-            session.add(account)
-            await session.flush()
-            assert account.id is not None
-            for grant in grants:
-                grant.account_id = account.id
-                session.add(grant)
-            return username, account.id
+        return username, await insert_account(self.sessions, username, self.password_hash, *grants)
 
     async def admin(self, *grants: m.RoleGrant, volunteer: bool = False) -> Who:
         username, account_id = await self.account(*grants)

@@ -32,7 +32,7 @@ from models.enums import (
 )
 from models.identifiers import make_resident_id, make_volunteer_number
 from tests.conftest import Api, login
-from tests.visibility import col, db_id, gid
+from tests.visibility import col, db_id, gid, insert_account
 
 XUANWU, QINHUAI, NANMING = "320102000000", "320104000000", "520102000000"
 GUIZHOU = "520000000000"
@@ -106,15 +106,7 @@ class World:
 
     async def account(self, *grants: m.RoleGrant) -> tuple[str, int]:
         username = f"mb_{uuid.uuid4().hex[:12]}"
-        async with self.sessions() as session, session.begin():
-            account = m.Account(username=username, password_hash=self.password_hash)
-            session.add(account)
-            await session.flush()
-            assert account.id is not None
-            for grant in grants:
-                grant.account_id = account.id
-                session.add(grant)
-            return username, account.id
+        return username, await insert_account(self.sessions, username, self.password_hash, *grants)
 
     async def admin(self, *grants: m.RoleGrant) -> Who:
         username, account_id = await self.account(*grants)

@@ -217,11 +217,10 @@ async def walk(api: Api, field: str, args: str = "") -> tuple[set[int], int]:
     return set(ids), total
 
 
-async def add_account(app: Any, username: str, password: str, *grants: m.RoleGrant) -> int:
+async def insert_account(sessions: Any, username: str, password_hash: str, *grants: m.RoleGrant) -> int:
     """An account with ``grants`` written straight to the database (for scopes the demo data lacks)."""
-    services = app.state.services
-    async with services.sessions() as session, session.begin():
-        account = m.Account(username=username, password_hash=services.passwords.hash(password))
+    async with sessions() as session, session.begin():
+        account = m.Account(username=username, password_hash=password_hash)
         session.add(account)
         await session.flush()
         assert account.id is not None
@@ -229,6 +228,11 @@ async def add_account(app: Any, username: str, password: str, *grants: m.RoleGra
             grant.account_id = account.id
             session.add(grant)
         return account.id
+
+
+async def add_account(app: Any, username: str, password: str, *grants: m.RoleGrant) -> int:
+    services = app.state.services
+    return await insert_account(services.sessions, username, services.passwords.hash(password), *grants)
 
 
 async def remove_account(app: Any, account_id: int) -> None:
