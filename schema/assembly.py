@@ -12,11 +12,12 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.federation import Schema
-from strawberry.types import ExecutionContext
+from strawberry.federation.schema import FederationAny
+from strawberry.types import ExecutionContext, Info
 
 from schema.audit_writer import AuditWriter
 from schema.cost import CostLimit
-from schema.errors import ErrorCodes
+from schema.errors import AppError, ErrorCodes
 from schema.input_guard import NoNulCharacters
 from schema.introspection import IntrospectionSwitch
 from schema.metrics import OperationMetrics
@@ -43,6 +44,16 @@ class LimitRules(AddValidationRules):
 
 
 class ZhiyuanSchema(Schema):
+    def entities_resolver(self, info: Info, representations: list[FederationAny]) -> list[FederationAny]:
+        """Malformed representations (not an object, no or an unknown ``__typename``) are the caller's mistake:
+        BAD_USER_INPUT before strawberry's resolver, which would fail on them with an internal error. Missing
+        key fields are answered by each ``resolve_reference`` (BAD_ID)."""
+        known = self.schema_converter.type_map
+        for representation in representations:
+            if not isinstance(representation, dict) or representation.get("__typename") not in known:
+                raise AppError("BAD_USER_INPUT", key="BAD_REPRESENTATION", field="representations")
+        return super().entities_resolver(info, representations)
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:

@@ -74,16 +74,6 @@ def classify(error: GraphQLError, locale: str) -> GraphQLError:
     if isinstance(original, ValueError | TypeError | GraphQLError) and error.path is None:
         # variable coercion wraps graphql-core's own uncoded GraphQLError: the client's mistake, not ours
         return _coded(error, "BAD_USER_INPUT", f"{message('BAD_USER_INPUT', locale)}: {error.message}")
-    if (
-        error.path
-        and error.path[0] == "_entities"
-        and isinstance(original, KeyError | TypeError | AttributeError)
-    ):
-        # strawberry's entity resolver raises these for a representation that names no entity type or lacks
-        # the type's key fields: the caller's mistake, not ours
-        return _coded(
-            error, "BAD_USER_INPUT", message("BAD_USER_INPUT", locale), {"reason": "BAD_REPRESENTATION"}
-        )
     log.error("unexpected error at %s", error.path, exc_info=original)
     return _coded(error, "INTERNAL_SERVER_ERROR", message("INTERNAL_SERVER_ERROR", locale))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "BAD_USER_INPUT": ("输入有误", "Invalid input"),
+    "BAD_REPRESENTATION": ("实体引用格式无效", "Malformed entity representation"),
     "BAD_ID": ("ID 格式无效", "Malformed ID"),
     "BAD_CURSOR": ("分页游标无效", "Malformed pagination cursor"),
     "BAD_PAGE_SIZE": ("每页条数须在 0 到 {max} 之间", "Page size must be between 0 and {max}"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -118,8 +118,10 @@ class Project(relay.Node):
     row: strawberry.Private[ProjectRow]
 
     @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Project | None:
-        return await reference(info, cls, ProjectRow, "id", decode_int_id(id, "Project"))
+    async def resolve_reference(cls, info: Info, **representation: Any) -> Project | None:
+        return await reference(
+            info, cls, ProjectRow, "id", decode_int_id(str(representation.get("id", "")), "Project")
+        )
 
     @strawberry.field(description="Organising team (组织队伍)")
     async def team(self, info: Info) -> Team | None:

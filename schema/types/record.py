@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from typing import Any
 
 import strawberry
 from strawberry import relay
@@ -99,8 +100,14 @@ class ServiceRecord(relay.Node):
     row: strawberry.Private[ServiceRecordRow]
 
     @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> ServiceRecord | None:
-        return await reference(info, cls, ServiceRecordRow, "id", decode_int_id(id, "ServiceRecord"))
+    async def resolve_reference(cls, info: Info, **representation: Any) -> ServiceRecord | None:
+        return await reference(
+            info,
+            cls,
+            ServiceRecordRow,
+            "id",
+            decode_int_id(str(representation.get("id", "")), "ServiceRecord"),
+        )
 
     @strawberry.field(description="The volunteer (志愿者)")
     async def volunteer(self, info: Info) -> Volunteer | None:
@@ -162,8 +169,10 @@ class Certificate(relay.Node):
     row: strawberry.Private[CertificateRow]
 
     @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Certificate | None:
-        return await reference(info, cls, CertificateRow, "id", decode_int_id(id, "Certificate"))
+    async def resolve_reference(cls, info: Info, **representation: Any) -> Certificate | None:
+        return await reference(
+            info, cls, CertificateRow, "id", decode_int_id(str(representation.get("id", "")), "Certificate")
+        )
 
     @strawberry.field(description="The volunteer (志愿者)")
     async def volunteer(self, info: Info) -> Volunteer | None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import Any
 
 import strawberry
 from strawberry import relay
 
 from models import Region as RegionRow
 from schema.context import Info
+from schema.errors import AppError
 from schema.pagination import Connection, OrderDirection
 from schema.types.base import children, one
 
@@ -61,7 +63,10 @@ class Region(relay.Node):
     row: strawberry.Private[RegionRow]
 
     @classmethod
-    async def resolve_reference(cls, info: Info, code: str) -> Region | None:
+    async def resolve_reference(cls, info: Info, **representation: Any) -> Region | None:
+        code = representation.get("code")
+        if not isinstance(code, str):
+            raise AppError("BAD_USER_INPUT", key="BAD_REPRESENTATION", field="code")
         return await region_by_code(info, code)
 
     @classmethod
