@@ -2,6 +2,7 @@
 
 from models.account import Account, RefreshToken, RoleGrant
 from models.audit import AuditEvent
+from models.feedback import TrialFeedback
 from models.idempotency import IdempotencyKey
 from models.project import Attendance, Post, Project, SignInPoint, SignUp
 from models.record import Certificate, CorrectionRequest, ServiceRecord
@@ -28,6 +29,7 @@ __all__ = [
     "SignUp",
     "Team",
     "TeamMembership",
+    "TrialFeedback",
     "Volunteer",
     "VolunteerNumberSequence",
 ]

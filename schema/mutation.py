@@ -20,6 +20,7 @@ from schema.projects import ProjectMutation, SignUpMutation
 from schema.records import RecordMutation
 from schema.registration import RegistrationMutation
 from schema.session_types import LoginPayload, login_payload
+from schema.trial_feedback import TrialFeedbackMutation
 from schema.types.account import Account, Grant
 from schema.types.enums import Role
 from schema.viewer_info import grant_info
@@ -139,5 +140,6 @@ class Mutation(
     SignUpMutation,
     AttendanceMutation,
     RecordMutation,
+    TrialFeedbackMutation,
 ):
     pass

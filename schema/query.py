@@ -17,6 +17,7 @@ from schema.permissions import in_jurisdiction, requires
 from schema.projects import PublicProjectQuery
 from schema.registration import RolloutQuery
 from schema.statistics import StatisticsQuery
+from schema.trial_feedback import TrialFeedbackQuery
 from schema.types.account import Viewer
 from schema.types.audit import AuditEvent, AuditEventFilter
 from schema.types.base import build, root_list
@@ -264,5 +265,6 @@ class Query(
     CertificateQuery,
     PublicProjectQuery,
     StatisticsQuery,
+    TrialFeedbackQuery,
 ):
     pass

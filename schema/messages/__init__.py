@@ -8,9 +8,10 @@ from __future__ import annotations
 from schema.messages.attendance import MESSAGES as ATTENDANCE
 from schema.messages.certificates import MESSAGES as CERTIFICATES
 from schema.messages.core import MESSAGES as CORE
+from schema.messages.feedback import MESSAGES as FEEDBACK
 from schema.messages.projects import MESSAGES as PROJECTS
 
-_CATALOGUES = (CORE, PROJECTS, ATTENDANCE, CERTIFICATES)
+_CATALOGUES = (CORE, PROJECTS, ATTENDANCE, CERTIFICATES, FEEDBACK)
 MESSAGES: dict[str, tuple[str, str]] = {}
 for _catalogue in _CATALOGUES:
     _clash = MESSAGES.keys() & _catalogue.keys()
