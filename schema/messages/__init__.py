@@ -8,10 +8,11 @@ from __future__ import annotations
 from schema.messages.attendance import MESSAGES as ATTENDANCE
 from schema.messages.certificates import MESSAGES as CERTIFICATES
 from schema.messages.core import MESSAGES as CORE
+from schema.messages.exports import MESSAGES as EXPORTS
 from schema.messages.feedback import MESSAGES as FEEDBACK
 from schema.messages.projects import MESSAGES as PROJECTS
 
-_CATALOGUES = (CORE, PROJECTS, ATTENDANCE, CERTIFICATES, FEEDBACK)
+_CATALOGUES = (CORE, PROJECTS, ATTENDANCE, CERTIFICATES, FEEDBACK, EXPORTS)
 MESSAGES: dict[str, tuple[str, str]] = {}
 for _catalogue in _CATALOGUES:
     _clash = MESSAGES.keys() & _catalogue.keys()
