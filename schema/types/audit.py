@@ -14,6 +14,13 @@ from models import AuditEvent as AuditEventRow
 @strawberry.input(description="Filter for audit events (审计筛选)")
 class AuditEventFilter:
     action: str | None = strawberry.field(default=None, description="Action (操作)")
+    action_in: list[str] | None = strawberry.field(
+        default=None, description="Any of these actions, e.g. REVEAL_ID_NUMBER, GRANT_REGION_ADMIN (操作之一)"
+    )
+    subject_type: str | None = strawberry.field(
+        default=None, description="Type of the subject, e.g. Volunteer, ServiceRecord (对象类型)"
+    )
+    actor_id: int | None = strawberry.field(default=None, description="Acting account's database id (操作人)")
     region: str | None = strawberry.field(default=None, description="Inside this region's subtree (区域)")
     at_after: datetime | None = strawberry.field(default=None, description="From (起)")
     at_before: datetime | None = strawberry.field(default=None, description="Before (止)")
