@@ -3,27 +3,45 @@
 ``ROW_NUMBER() OVER (PARTITION BY parent ORDER BY …)`` cuts every parent's page at once and
 ``COUNT(*) OVER (PARTITION BY parent)`` gives each total, so a nested list costs one statement per level
 whatever the number of parents. Keys with different page arguments form separate groups (one statement each).
+
+The statement is Core, not ORM: the page rows come back as SQLAlchemy ``Row`` objects with one attribute per
+column of the table (the same names and Python values as the model's), read by the GraphQL types exactly like
+model instances. No identity map, no instance construction, and the subquery's columns are plain labels, so
+building the statement does not copy every column (and its foreign keys) of the table on each request —
+together about a third of a small nested query's time (bench/PERF-NOTES.md).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from functools import cache
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import ColumnElement, and_, func, or_, select, type_coerce
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
 from strawberry.dataloader import DataLoader
 
 from auth.scope import scope
 from auth.viewer import Viewer
+from loaders.connect import connect
 from loaders.filtering import apply, order_columns
 from loaders.page import Page, PageArgs
 from models.db import SessionFactory
 
 M = TypeVar("M", bound=SQLModel)
 ChildKey = tuple[Any, PageArgs]
+
+
+@cache
+def table_columns(model: type[SQLModel]) -> tuple[tuple[str, ...], tuple[ColumnElement[Any], ...]]:
+    """The table's column names and, for a subquery, each column as a label of a type-coerced expression:
+    the same SQL and result processing as the column itself, but a subquery proxies it as a plain column
+    instead of copying the ``Column`` with its foreign keys."""
+    table: Any = model.__table__  # type: ignore[attr-defined]
+    names = tuple(c.name for c in table.columns)
+    return names, tuple(type_coerce(c, c.type).label(c.name) for c in table.columns)
 
 
 class ChildPages(DataLoader[ChildKey, Page], Generic[M]):
@@ -36,40 +54,38 @@ class ChildPages(DataLoader[ChildKey, Page], Generic[M]):
         for parent_id, args in keys:
             groups[args].add(parent_id)
         pages: dict[ChildKey, Page] = {}
-        async with self.sessions() as session:
+        async with connect(self.sessions) as conn:
             for args, parent_ids in groups.items():
-                for parent_id, page in (await self._group(session, args, parent_ids)).items():
+                for parent_id, page in (await self._group(conn, args, parent_ids)).items():
                     pages[(parent_id, args)] = page
         return [pages.get(key) or Page([], key[1].offset, False, 0) for key in keys]
 
-    async def _group(self, session: Any, args: PageArgs, parent_ids: set[Any]) -> dict[Any, Page]:
+    async def _group(self, conn: AsyncConnection, args: PageArgs, parent_ids: set[Any]) -> dict[Any, Page]:
         parent_col = getattr(self.model, self.parent)
+        names, columns = table_columns(self.model)
         number = func.row_number().over(
             partition_by=parent_col, order_by=order_columns(self.model, args.order)
         )
         total = func.count().over(partition_by=parent_col)
-        ranked = select(self.model, number.label("_rn"), total.label("_total")).where(
+        ranked = select(*columns, number.label("_rn"), total.label("_total")).where(
             parent_col.in_(parent_ids)
         )
         inner = scope(apply(ranked, self.model, args.where), self.model, self.viewer).subquery()
-        row: Any = aliased(self.model, inner)
+        c = inner.c
         statement = (
-            select(row, inner.c._rn, inner.c._total)
+            select(*[c[name] for name in names], c._rn, c._total)
             .where(
                 # rn = 1 is always fetched so a parent's total is known even past the end of its list
-                or_(
-                    and_(inner.c._rn > args.offset, inner.c._rn <= args.offset + args.first + 1),
-                    inner.c._rn == 1,
-                )
+                or_(and_(c._rn > args.offset, c._rn <= args.offset + args.first + 1), c._rn == 1)
             )
-            .order_by(inner.c[self.parent], inner.c._rn)
+            .order_by(c[self.parent], c._rn)
         )
         grouped: dict[Any, list[Any]] = defaultdict(list)
         totals: dict[Any, int] = {}
-        for child, rn, count in (await session.execute(statement)).all():
+        for child in (await conn.execute(statement)).all():
             key = getattr(child, self.parent)
-            totals[key] = count
-            if rn > args.offset:
+            totals[key] = child._total
+            if child._rn > args.offset:
                 grouped[key].append(child)
         return {
             key: Page(grouped[key][: args.first], args.offset, len(grouped[key]) > args.first, count)

@@ -27,18 +27,18 @@ def _copied_fields(cls: Any, model: type) -> tuple[str, ...]:
     )
 
 
-def from_row(cls: type[T], row: Any) -> T:
-    """``cls`` with every plain field copied from the column of the same name, and the row kept private."""
-    values = {
-        name: getattr(row, name) for name in _copied_fields(cast(Hashable, cls), cast(Hashable, type(row)))
-    }
+def from_row(cls: type[T], row: Any, model: type | None = None) -> T:
+    """``cls`` with every plain field copied from the column of the same name, and the row kept private.
+    ``row`` is a model instance or a Core ``Row`` of the table's columns (then ``model`` names the table)."""
+    columns = _copied_fields(cast(Hashable, cls), cast(Hashable, model or type(row)))
+    values = {name: getattr(row, name) for name in columns}
     return cls(row=row, **values)  # type: ignore[call-arg]
 
 
-def build(cls: type[T], row: Any) -> T:
+def build(cls: type[T], row: Any, model: type | None = None) -> T:
     """``cls.from_row(row)`` where the type defines one, else the generic copy."""
     custom = getattr(cls, "from_row", None)
-    return custom(row) if custom is not None else from_row(cls, row)
+    return custom(row) if custom is not None else from_row(cls, row, model)
 
 
 async def children(
@@ -55,7 +55,7 @@ async def children(
     """A nested connection: one batched statement for all parents at this level (loaders/child_pages.py)."""
     args = page_args(info, first, after, filter_, order_by)
     page = await info.context.loaders.children(model, parent).load((parent_id, args))
-    return to_connection(page, lambda row: build(cls, row))
+    return to_connection(page, lambda row: build(cls, row, model))
 
 
 async def one(info: Info, cls: type[T], model: type[SQLModel], key: Any, column: str = "id") -> T | None:
