@@ -36,7 +36,13 @@ async def load_regions(settings: Settings) -> int:
         await engine.dispose()
 
 
-async def seed_demo(settings: Settings, volunteers: int, seed: int, only_if_empty: bool) -> dict[str, int]:
+async def seed_demo(
+    settings: Settings,
+    volunteers: int,
+    seed: int,
+    only_if_empty: bool,
+    records_per_volunteer: float | None = None,
+) -> dict[str, int]:
     from auth.passwords import Passwords
     from models import Volunteer
     from models.demo_data import generate_demo
@@ -51,7 +57,12 @@ async def seed_demo(settings: Settings, volunteers: int, seed: int, only_if_empt
                     return {}
         passwords = Passwords(settings.argon2_time_cost, settings.argon2_memory_cost)
         return await generate_demo(
-            sessions, PiiCipher(settings.pii_key), passwords.hash, volunteers=volunteers, seed=seed
+            sessions,
+            PiiCipher(settings.pii_key),
+            passwords.hash,
+            volunteers=volunteers,
+            seed=seed,
+            records_per_volunteer=records_per_volunteer,
         )
     finally:
         await engine.dispose()
@@ -112,6 +123,11 @@ def main(argv: list[str] | None = None) -> None:
     demo = commands.add_parser("seed-demo", help="load the deterministic demo data set")
     demo.add_argument("--volunteers", type=int, default=2000)
     demo.add_argument("--seed", type=int, default=20210317)
+    demo.add_argument(
+        "--records-per-volunteer",
+        type=float,
+        help="service records per volunteer on average (benchmark tiers: 10); default ~1.9, sign-ups only",
+    )
     commands.add_parser("setup", help="migrate, load regions, and load demo data into an empty database")
     commands.add_parser("verify-pending", help="run one pass of the identity and legal-person checks")
     commands.add_parser("close-stale", help="force-close stale check-ins (stale_checkin_hours)")
@@ -135,7 +151,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.command in ("load-regions", "setup"):
         print(f"regions inserted: {asyncio.run(load_regions(settings))}")
     if args.command == "seed-demo":
-        print(asyncio.run(seed_demo(settings, args.volunteers, args.seed, only_if_empty=False)))
+        seeding = seed_demo(settings, args.volunteers, args.seed, False, args.records_per_volunteer)
+        print(asyncio.run(seeding))
     if args.command == "verify-pending":
         print(asyncio.run(verify_pending(settings)))
     if args.command in ("close-stale", "purge-locations"):
