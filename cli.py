@@ -1,6 +1,7 @@
 """Command line: ``python cli.py migrate | load-regions | seed-demo [--volunteers N] | setup``, and
 ``import-legacy FOLDER [--report PATH] [--batch-size N]`` (docs/legacy-import.md), and the attendance upkeep
-``close-stale | purge-locations`` (also run periodically by the server).
+``close-stale | purge-locations`` (also run periodically by the server), and ``supervise [--region CODE]``
+(the supervision rules, docs/supervision.md).
 
 ``setup`` is what ``make run`` does before serving: migrate, load the region tree, and load the demo data set
 when the database holds no volunteers yet.
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
+from auth.jurisdiction import REGION_CODE
 from models.db import make_engine, make_session_factory
 from models.migrate import upgrade
 from settings import Settings, get_settings
@@ -115,6 +117,24 @@ async def attendance_upkeep(settings: Settings, job: str) -> int:
         await engine.dispose()
 
 
+async def supervise(settings: Settings, region: str | None) -> list[str]:
+    """``supervise``: one pass of the supervision rules, national or over one region (docs/supervision.md)."""
+    from auth.viewer import Grant, Viewer
+    from models.db import make_write_session_factory
+    from models.enums import Role
+    from resolvers.supervision import SYSTEM, Jobs, run_rules
+
+    engine = make_engine(settings.database_url)
+    try:
+        jobs = Jobs(settings, make_session_factory(engine), make_write_session_factory(engine))
+        area = (Grant(Role.REGION_ADMIN, region),)
+        viewer = SYSTEM if region is None else Viewer(0, "system", grants=area)
+        counts = await run_rules(jobs, viewer)
+    finally:
+        await engine.dispose()
+    return [f"{c.rule.value}: found {c.found}, new {c.new}, open {c.already_open}" for c in counts]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="cli.py", description="Zhiyuan administration")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -132,6 +152,12 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("verify-pending", help="run one pass of the identity and legal-person checks")
     commands.add_parser("close-stale", help="force-close stale check-ins (stale_checkin_hours)")
     commands.add_parser("purge-locations", help="erase check-in coordinates past location_retention_days")
+    supervise_cmd = commands.add_parser(
+        "supervise", help="run the supervision rules once (cron, systemd timer)"
+    )
+    supervise_cmd.add_argument(
+        "--region", help="a 12-digit region code: only its subtree (default: national)"
+    )
     legacy = commands.add_parser(
         "import-legacy", help="import the old system's export (docs/legacy-import.md)"
     )
@@ -155,6 +181,10 @@ def main(argv: list[str] | None = None) -> None:
         print(asyncio.run(seeding))
     if args.command == "verify-pending":
         print(asyncio.run(verify_pending(settings)))
+    if args.command == "supervise":
+        if args.region is not None and not REGION_CODE.match(args.region):
+            raise SystemExit("supervise: --region takes a 12-digit region code")
+        print("\n".join(asyncio.run(supervise(settings, args.region))))
     if args.command in ("close-stale", "purge-locations"):
         print(f"{args.command}: {asyncio.run(attendance_upkeep(settings, args.command))} attendance rows")
     if args.command == "import-legacy":

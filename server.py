@@ -38,6 +38,7 @@ from models.migrate import upgrade
 from models.pii import PiiCipher
 from resolvers.attendance import sweep_forever
 from resolvers.certificate_pdf import ROUTES as CERTIFICATE_ROUTES
+from resolvers.supervision import supervise_forever
 from resolvers.verifiers.worker import build_verifiers, close_verifiers, run_forever
 from schema.context import Services
 from schema.graphiql import assets as graphiql_assets
@@ -114,10 +115,14 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         sweeper = None
         if settings.attendance_sweep_interval > 0:
             sweeper = asyncio.create_task(sweep_forever(services, settings.attendance_sweep_interval))
+        supervisor = None
+        if settings.supervision_interval_minutes > 0:
+            interval = settings.supervision_interval_minutes
+            supervisor = asyncio.create_task(supervise_forever(services, kv, interval))
         try:
             yield
         finally:
-            for task in (worker, sweeper):
+            for task in (worker, sweeper, supervisor):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):

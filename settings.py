@@ -137,6 +137,18 @@ class Settings:
     """Seconds between in-process runs of the stale-close and location purge (0 turns them off)."""
     star_thresholds: tuple[int, ...] = (100, 300, 600, 1000, 1500)
     """Confirmed hours for 1★ to 5★ (星级志愿者)."""
+    supervision_interval_minutes: int = 0
+    """Minutes between in-process national supervision passes (docs/supervision.md); 0: off, use cron/systemd."""
+    supervision_lookback_days: int = 31
+    """Days of service records the record rules (daily limit, overlaps, missing attendance) look at per run."""
+    supervision_spike_factor: float = 3.0
+    """A team's last 7 days of hours above this many times its trailing 8-week weekly mean is a spike..."""
+    supervision_spike_floor_hours: int = 200
+    """... provided those 7 days also exceed this many hours."""
+    supervision_inactive_months: int = 6
+    """An active team with no live record for this many months is reported inactive."""
+    supervision_certificate_days: int = 366
+    """Certificates issued in this many days are compared with the confirmed hours behind them."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -209,6 +221,12 @@ def load_settings() -> Settings:
         star_thresholds=tuple(
             int(h) for h in _env("ZHIYUAN_STAR_THRESHOLDS", "100,300,600,1000,1500").split(",") if h.strip()
         ),
+        supervision_interval_minutes=_env_int("ZHIYUAN_SUPERVISION_INTERVAL_MINUTES", 0),
+        supervision_lookback_days=_env_int("ZHIYUAN_SUPERVISION_LOOKBACK_DAYS", 31),
+        supervision_spike_factor=float(_env("ZHIYUAN_SUPERVISION_SPIKE_FACTOR", "3")),
+        supervision_spike_floor_hours=_env_int("ZHIYUAN_SUPERVISION_SPIKE_FLOOR_HOURS", 200),
+        supervision_inactive_months=_env_int("ZHIYUAN_SUPERVISION_INACTIVE_MONTHS", 6),
+        supervision_certificate_days=_env_int("ZHIYUAN_SUPERVISION_CERTIFICATE_DAYS", 366),
         project_review_required=_env("ZHIYUAN_PROJECT_REVIEW", "0").lower() in ("1", "true", "yes"),
         cert_signing_key=cert_key,
         cert_old_public_keys=tuple(

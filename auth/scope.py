@@ -11,6 +11,8 @@ The rules (docs/permissions.md is the readable form):
   and those who are joined members of a team in it (the admin supervises the teams' service).
 * Team admins: rows of their teams; volunteers who are members of, applicants to, or signed up with their teams.
 * Volunteers: their own rows; the teams they belong to or applied to; the projects and posts they signed up for.
+* Supervision alerts, spot-check items and spot checks (published ones, or the viewer's own drafts): region
+  admins, by the row's region; nobody else (docs/supervision.md).
 * Anonymous: nothing here (the region tree is public reference data and is never filtered).
 
 A viewer holding several grants sees the union. A type with no rule for a viewer matches nothing.
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 from sqlmodel import SQLModel, col
 
 from auth.jurisdiction import code_range
@@ -37,11 +39,15 @@ from models import (
     ServiceRecord,
     SignInPoint,
     SignUp,
+    SpotCheck,
+    SpotCheckItem,
+    SupervisionAlert,
     Team,
     TeamMembership,
     Volunteer,
 )
 from models.enums import MembershipStatus
+from models.supervision import SpotCheckStatus
 
 S = TypeVar("S", bound=Select[Any])
 
@@ -136,9 +142,19 @@ def visibility(model: type[SQLModel], viewer: Viewer) -> ColumnElement[bool] | N
         conds = _team_owned_conditions(model, viewer)
     elif model in _PERSONAL:
         conds = _personal_conditions(model, viewer)
-    elif model in (AuditEvent, RoleGrant):
+    elif model in (AuditEvent, RoleGrant, SupervisionAlert, SpotCheckItem):
         conds = (
             [in_regions(_col(model, "region_code"), viewer.region_prefixes)] if viewer.region_prefixes else []
+        )
+    elif model is SpotCheck:  # a draft is its author's until published (docs/supervision.md)
+        mine = or_(
+            col(SpotCheck.status) == SpotCheckStatus.PUBLISHED,
+            col(SpotCheck.created_by_id) == viewer.account_id,
+        )
+        conds = (
+            [and_(in_regions(col(SpotCheck.region_code), viewer.region_prefixes), mine)]
+            if viewer.region_prefixes
+            else []
         )
     else:
         conds = []

@@ -8,6 +8,7 @@ from models.project import Attendance, Post, Project, SignInPoint, SignUp
 from models.record import Certificate, CorrectionRequest, ServiceRecord
 from models.region import Region
 from models.rollout import ProvinceRollout, VolunteerNumberSequence
+from models.supervision import SpotCheck, SpotCheckItem, SupervisionAlert
 from models.team import Team, TeamMembership
 from models.volunteer import Volunteer
 
@@ -27,6 +28,9 @@ __all__ = [
     "ServiceRecord",
     "SignInPoint",
     "SignUp",
+    "SpotCheck",
+    "SpotCheckItem",
+    "SupervisionAlert",
     "Team",
     "TeamMembership",
     "TrialFeedback",

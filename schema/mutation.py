@@ -20,6 +20,7 @@ from schema.projects import ProjectMutation, SignUpMutation
 from schema.records import RecordMutation
 from schema.registration import RegistrationMutation
 from schema.session_types import LoginPayload, login_payload
+from schema.supervision import SupervisionMutation
 from schema.trial_feedback import TrialFeedbackMutation
 from schema.types.account import Account, Grant
 from schema.types.enums import Role
@@ -141,5 +142,6 @@ class Mutation(
     AttendanceMutation,
     RecordMutation,
     TrialFeedbackMutation,
+    SupervisionMutation,
 ):
     pass

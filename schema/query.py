@@ -17,6 +17,7 @@ from schema.permissions import in_jurisdiction, requires
 from schema.projects import PublicProjectQuery
 from schema.registration import RolloutQuery
 from schema.statistics import StatisticsQuery
+from schema.supervision import SupervisionQuery
 from schema.trial_feedback import TrialFeedbackQuery
 from schema.types.account import Viewer
 from schema.types.audit import AuditEvent, AuditEventFilter
@@ -266,5 +267,6 @@ class Query(
     PublicProjectQuery,
     StatisticsQuery,
     TrialFeedbackQuery,
+    SupervisionQuery,
 ):
     pass

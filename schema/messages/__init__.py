@@ -11,8 +11,9 @@ from schema.messages.core import MESSAGES as CORE
 from schema.messages.exports import MESSAGES as EXPORTS
 from schema.messages.feedback import MESSAGES as FEEDBACK
 from schema.messages.projects import MESSAGES as PROJECTS
+from schema.messages.supervision import MESSAGES as SUPERVISION
 
-_CATALOGUES = (CORE, PROJECTS, ATTENDANCE, CERTIFICATES, FEEDBACK, EXPORTS)
+_CATALOGUES = (CORE, PROJECTS, ATTENDANCE, CERTIFICATES, FEEDBACK, EXPORTS, SUPERVISION)
 MESSAGES: dict[str, tuple[str, str]] = {}
 for _catalogue in _CATALOGUES:
     _clash = MESSAGES.keys() & _catalogue.keys()
