@@ -1,7 +1,8 @@
 """Rows of one table by a unique key (id, volunteer number, credit code, region code), scoped to the viewer.
 
-One ``IN (...)`` query per batch, in its own session; results in key order, None for misses — including rows
-the viewer may not see, so a lookup never tells an invisible row from a missing one.
+One ``IN (...)`` query per batch, on a short-lived connection; results in key order, None for misses —
+including rows the viewer may not see, so a lookup never tells an invisible row from a missing one. Rows are
+Core ``Row`` objects with one attribute per column (the model's names and values), not ORM instances.
 """
 
 from __future__ import annotations
@@ -9,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
-from sqlmodel import SQLModel, select
+from sqlalchemy import select
+from sqlmodel import SQLModel
 from strawberry.dataloader import DataLoader
 
 from auth.scope import scope
 from auth.viewer import Viewer
+from loaders.connect import connect
 from models.db import SessionFactory
 
 M = TypeVar("M", bound=SQLModel)
@@ -26,9 +29,10 @@ class RowsByKey(DataLoader[K, M | None], Generic[K, M]):
         self.sessions, self.viewer, self.model, self.key = sessions, viewer, model, key
 
     async def _load(self, keys: Sequence[K]) -> list[M | None]:
+        table: Any = self.model.__table__  # type: ignore[attr-defined]
         column: Any = getattr(self.model, self.key)
-        statement = scope(select(self.model).where(column.in_(set(keys))), self.model, self.viewer)
-        async with self.sessions() as session:
-            rows = (await session.execute(statement)).scalars().all()
+        statement = scope(select(table).where(column.in_(set(keys))), self.model, self.viewer)
+        async with connect(self.sessions) as conn:
+            rows: Any = (await conn.execute(statement)).all()
         found = {getattr(row, self.key): row for row in rows}
         return [found.get(k) for k in keys]

@@ -14,6 +14,7 @@ from strawberry.dataloader import DataLoader
 
 from auth.scope import ACTIVE_MEMBER
 from auth.viewer import Viewer
+from loaders.connect import connect
 from models import SignUp, TeamMembership
 from models.db import SessionFactory
 
@@ -37,6 +38,6 @@ class TeamContacts(DataLoader[int, bool]):
                 col(SignUp.team_id).in_(teams), col(SignUp.volunteer_id).in_(ids)
             ),
         )
-        async with self.sessions() as session:
-            found = set((await session.execute(statement)).scalars().all())
+        async with connect(self.sessions) as conn:
+            found = set((await conn.execute(statement)).scalars().all())
         return [v in found for v in volunteer_ids]

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlmodel import col
 from strawberry.dataloader import DataLoader
 
+from loaders.connect import connect
 from models import ServiceRecord
 from models.db import SessionFactory
 from models.enums import RecordStatus
@@ -42,7 +43,7 @@ class VolunteerTotals(DataLoader[Key, Result]):
             .where(col(r.volunteer_id).in_(sorted(set(keys))), col(r.status) == RecordStatus.CONFIRMED)
             .group_by(col(r.volunteer_id))
         )
-        async with self.sessions() as session:
-            rows = (await session.execute(statement)).all()
+        async with connect(self.sessions) as conn:
+            rows = (await conn.execute(statement)).all()
         found = {vid: Totals(Decimal(hours).quantize(Decimal("0.01")), int(n)) for vid, hours, n in rows}
         return [found.get(k, Totals()) for k in keys]

@@ -8,6 +8,7 @@ from collections.abc import Hashable
 from functools import cache
 from typing import Any, TypeVar, cast
 
+from sqlalchemy import Row
 from sqlmodel import SQLModel
 
 from schema.context import Info
@@ -27,18 +28,30 @@ def _copied_fields(cls: Any, model: type) -> tuple[str, ...]:
     )
 
 
-def from_row(cls: type[T], row: Any, model: type | None = None) -> T:
+@cache
+def _row_fields(cls: Any, keys: tuple[str, ...]) -> tuple[str, ...]:
+    """The type's plain GraphQL fields that are columns of a Core ``Row`` with these keys."""
+    definition = cls.__strawberry_definition__
+    return tuple(
+        f.python_name for f in definition.fields if f.base_resolver is None and f.python_name in keys
+    )
+
+
+def from_row(cls: type[T], row: Any) -> T:
     """``cls`` with every plain field copied from the column of the same name, and the row kept private.
-    ``row`` is a model instance or a Core ``Row`` of the table's columns (then ``model`` names the table)."""
-    columns = _copied_fields(cast(Hashable, cls), cast(Hashable, model or type(row)))
+    ``row`` is a model instance or a Core ``Row`` of the table's columns (what the loaders return)."""
+    if isinstance(row, Row):
+        columns = _row_fields(cast(Hashable, cls), row._fields)
+    else:
+        columns = _copied_fields(cast(Hashable, cls), cast(Hashable, type(row)))
     values = {name: getattr(row, name) for name in columns}
     return cls(row=row, **values)  # type: ignore[call-arg]
 
 
-def build(cls: type[T], row: Any, model: type | None = None) -> T:
+def build(cls: type[T], row: Any) -> T:
     """``cls.from_row(row)`` where the type defines one, else the generic copy."""
     custom = getattr(cls, "from_row", None)
-    return custom(row) if custom is not None else from_row(cls, row, model)
+    return custom(row) if custom is not None else from_row(cls, row)
 
 
 async def children(
@@ -55,7 +68,7 @@ async def children(
     """A nested connection: one batched statement for all parents at this level (loaders/child_pages.py)."""
     args = page_args(info, first, after, filter_, order_by)
     page = await info.context.loaders.children(model, parent).load((parent_id, args))
-    return to_connection(page, lambda row: build(cls, row, model))
+    return to_connection(page, lambda row: build(cls, row))
 
 
 async def one(info: Info, cls: type[T], model: type[SQLModel], key: Any, column: str = "id") -> T | None:
