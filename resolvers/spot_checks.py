@@ -54,18 +54,19 @@ async def _probe(session: AsyncSession, viewer: Viewer, size: int, seed: int) ->
     """The sample by id probes, or None when the region is too sparse in the id range for the budget."""
     r = ServiceRecord
     low, high = (await session.execute(select(func.min(col(r.id)), func.max(col(r.id))))).one()
-    if low is None:
+    if low is None or high is None:
         return []
+    low, high = int(low), int(high)
     span = high - low + 1
     budget = min(span, PROBE_BUDGET)
     draws = random.Random(seed).sample(range(low, high + 1), budget)
     picked: list[tuple[int, str]] = []
     for start in range(0, budget, PROBE_BATCH):
         batch = draws[start : start + PROBE_BATCH]
-        statement = select(col(r.id), col(r.region_code)).where(
+        statement: Any = select(col(r.id), col(r.region_code)).where(
             col(r.id).in_(batch), col(r.status) == RecordStatus.CONFIRMED
         )
-        found = dict((await session.execute(scope(statement, r, viewer))).tuples().all())
+        found = {int(i): str(code) for i, code in (await session.execute(scope(statement, r, viewer))).all()}
         picked += [(i, found[i]) for i in batch if i in found]
         probed = start + len(batch)
         if len(picked) >= size or probed == span:
@@ -79,9 +80,9 @@ async def _probe(session: AsyncSession, viewer: Viewer, size: int, seed: int) ->
 async def _hash_order(session: AsyncSession, viewer: Viewer, size: int, seed: int) -> list[tuple[int, str]]:
     r = ServiceRecord
     key = (col(r.id) * HASH_MULTIPLIER + seed) % HASH_MODULUS
-    statement = select(col(r.id), col(r.region_code)).where(col(r.status) == RecordStatus.CONFIRMED)
+    statement: Any = select(col(r.id), col(r.region_code)).where(col(r.status) == RecordStatus.CONFIRMED)
     statement = scope(statement, r, viewer).order_by(key, col(r.id)).limit(size)
-    return list((await session.execute(statement)).tuples().all())
+    return [(int(i), str(code)) for i, code in (await session.execute(statement)).all()]
 
 
 async def sample_records(
@@ -165,7 +166,7 @@ async def publish_spot_check(
             .where(col(SpotCheckItem.spot_check_id) == spot_check_id)
             .group_by(col(SpotCheckItem.finding))
         )
-        counts: Counter[Any] = Counter(dict(rows.tuples().all()))
+        counts: Counter[Any] = Counter(dict(rows.all()))
         unchecked = counts.pop(None, 0)
         if unchecked:
             raise AppError(

@@ -183,7 +183,7 @@ def _their_volunteers(viewer: Viewer, where: list[Any]) -> list[Any]:
 def _daily(viewer: Viewer, w: Window) -> Select[Any]:
     where = _record_window(w)
     day = (col(R.volunteer_id), col(R.service_date))
-    inner = select(
+    inner: Any = select(
         col(R.id).label("rid"),
         func.sum(col(R.hours)).over(partition_by=day).label("total"),
         func.count().over(partition_by=day).label("n"),
@@ -219,7 +219,7 @@ def _overlaps(viewer: Viewer, w: Window) -> Select[Any]:
     earlier_end = func.max(col(R.ended_at)).over(
         partition_by=col(R.volunteer_id), order_by=(col(R.started_at), col(R.id)), rows=(None, -1)
     )
-    inner = select(col(R.id).label("rid"), earlier_end.label("earlier_end")).where(
+    inner: Any = select(col(R.id).label("rid"), earlier_end.label("earlier_end")).where(
         *where, *_their_volunteers(viewer, where)
     )
     sub = inner.subquery("running_end")
@@ -336,7 +336,7 @@ def _inactive(viewer: Viewer, w: Window) -> Select[Any]:
         .scalar_subquery()
     )
     created_before = datetime.combine(w.inactive_since, datetime.min.time(), UTC)
-    teams = select(col(Team.id), col(Team.region_code), last.label("last_day")).where(
+    teams: Any = select(col(Team.id), col(Team.region_code), last.label("last_day")).where(
         col(Team.status) == TeamStatus.ACTIVE,
         col(Team.verification_status) == TeamVerification.APPROVED,
         col(Team.created_at) < created_before,
@@ -379,7 +379,7 @@ RULES: dict[AlertRule, RuleSpec] = {
 
 
 def _insert(session: AsyncSession) -> Any:
-    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 async def _store_chunk(
@@ -392,7 +392,9 @@ async def _store_chunk(
         col(a.subject_kind) == spec.subject,
         col(a.subject_id).in_(sorted({f.subject_id for f in chunk})),
     )
-    existing = {(s, k): (i, st) for i, s, k, st in (await session.execute(known)).all()}
+    existing: dict[tuple[int, str], tuple[int, str]] = {
+        (s, k): (int(i or 0), st) for i, s, k, st in (await session.execute(known)).all()
+    }
     fresh = [f for f in chunk if (f.subject_id, f.period_key) not in existing]
     seen = [existing[(f.subject_id, f.period_key)] for f in chunk if (f.subject_id, f.period_key) in existing]
     if fresh:

@@ -26,6 +26,7 @@ from starlette.applications import Starlette
 import models as m
 from schema import schema
 from tests.conftest import Api, login
+from tests.supervision_world import ensure_supervision_rows
 from tests.visibility import add_account, codes, col, count, remove_account
 
 EMPTY_COUNTY = "650102000000"  # 天山区
@@ -88,6 +89,8 @@ FILTERS = {
     "certificates": "{status: ISSUED}",
     "correctionRequests": "{status: OPEN}",
     "auditEvents": '{region: "370000000000", action: "REVEAL_ID_NUMBER"}',
+    "supervisionAlerts": '{region: "370000000000", status: OPEN}',
+    "spotChecks": '{region: "370000000000", status: PUBLISHED}',
 }
 """A filter per root list that matches rows for the ministry (checked), so that an empty answer means scope."""
 NESTED_IDS = {"SignInPoint": "{ projects(first: 50) { nodes { signInPoints(first: 5) { nodes { id } } } } }"}
@@ -108,6 +111,7 @@ def _order_by(field: GraphQLField) -> str:
 @pytest.fixture(scope="module")
 async def ministry(app: Starlette, api: Api, tokens: dict[str, str]) -> Api:
     await _ensure_open_correction_request(app)
+    await ensure_supervision_rows(app)  # an alert and a published spot check in 山东
     shandong = api.as_(tokens["demo_shandong"])
     await shandong.data('{ volunteers(first: 1, filter: {region: "370102000000"}) { nodes { idNumber } } }')
     return api.as_(tokens["demo_ministry"])  # ... and the audit trail now has a 山东 REVEAL_ID_NUMBER event
