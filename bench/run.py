@@ -34,6 +34,12 @@ TIERS = {"S": 100_000, "M": 2_000_000, "XS": 2_000}
 RECORDS_PER_VOLUNTEER = 10.0
 """Service records per volunteer on average: S has 1,000,000 records, M 20,000,000 (seed-demo
 --records-per-volunteer; sign-ups alone give ~1.9, the rest is earlier service, see models/demo_data.py)."""
+BULK_LOAD_REVISION = "0004"
+"""The data is loaded at this revision and the later migrations run after it: 0005 (statistics rollups) and
+0007 (change feed) install per-row triggers on the base tables and back-fill what exists with one INSERT ...
+SELECT per table. Loading first and back-filling after gives the same database as loading under the triggers,
+at a third of the cost (measured: 13,400 rows/s under their 87 triggers against 38,000 without, SQLite, 60,000
+volunteers). Raise it when a later migration changes a base table the generator writes."""
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PORT = 8765
 CONCURRENCY: tuple[int, ...] = (1, 8, 32)
@@ -81,8 +87,14 @@ def generate(tier: str, backend: str) -> dict[str, Any]:
         for sql in (f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"):
             subprocess.run(["psql", PG_ADMIN, "-qc", sql], check=True)
     env = base_env(url)
-    for command in (["migrate"], ["load-regions"]):
-        subprocess.run([PY, "cli.py", *command], cwd=ROOT, env=env, check=True, capture_output=True)
+    migrate = [
+        PY,
+        "-c",
+        "import sys; from models.migrate import upgrade; upgrade(sys.argv[1], sys.argv[2])",
+        url,
+    ]
+    subprocess.run([*migrate, BULK_LOAD_REVISION], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run([PY, "cli.py", "load-regions"], cwd=ROOT, env=env, check=True, capture_output=True)
     started = time.perf_counter()  # stderr (the progress bar with rows/s) goes to the terminal or log
     out = subprocess.run(
         [PY, "cli.py", "seed-demo", "--volunteers", str(TIERS[tier]), "--seed", str(SEED),
@@ -91,14 +103,19 @@ def generate(tier: str, backend: str) -> dict[str, Any]:
     )  # fmt: skip
     seconds = time.perf_counter() - started
     counts = ast.literal_eval(out.stdout.strip().splitlines()[-1])
+    print(f"generated {sum(counts.values()):,} rows in {seconds:.0f} s; migrating to head...", flush=True)
+    started = time.perf_counter()
+    subprocess.run([*migrate, "head"], cwd=ROOT, env=env, check=True, capture_output=True)
+    head_seconds = time.perf_counter() - started
     triggers = count_triggers(url)
     meta = {"tier": tier, "backend": backend, "seconds": round(seconds, 1), "counts": counts,
+            "loaded_at_revision": BULK_LOAD_REVISION, "head_seconds": round(head_seconds, 1),
             "triggers": triggers, "generated_at": f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"}  # fmt: skip
     meta["rows"] = sum(counts.values())
     meta["rows_per_s"] = round(meta["rows"] / seconds)
     (DATA / f"{tier}-{backend}.json").write_text(json.dumps(meta, indent=1))
-    print(f"generated {meta['rows']:,} rows in {seconds:.0f} s = {meta['rows_per_s']:,} rows/s "
-          f"({triggers} triggers in the database)", flush=True)  # fmt: skip
+    print(f"generated {meta['rows']:,} rows in {seconds:.0f} s = {meta['rows_per_s']:,} rows/s; migrations "
+          f"after the load (back-fills) {head_seconds:.0f} s; {triggers} triggers now", flush=True)  # fmt: skip
     return meta
 
 
@@ -189,8 +206,11 @@ PUBLIC = """query Search($region: String!, $category: ProjectCategory) {
   publicProjects(first: 20, filter: {region: $region, category: $category}) { totalCount nodes {
     name category startsAt endsAt teamName region { name } posts { name quota available } } } }"""
 SIGN_UP = "mutation SignUp($post: ID!) { signUp(postId: $post) { id status } }"
-CHECK_IN = """mutation CheckIn($signUp: ID!, $lat: Float!, $lng: Float!) {
-  checkIn(signUpId: $signUp, latitude: $lat, longitude: $lng) { id status } }"""
+CHECK_IN = """mutation CheckIn($signUp: ID!, $qr: String!, $key: String!) {
+  checkIn(signUpId: $signUp, qrToken: $qr, idempotencyKey: $key) { id status method checkInAt } }"""
+"""The mobile client's check-in: the volunteer scans the code the organiser shows at a sign-in point
+(``attendanceQrToken(projectId, signInPointId)``, valid ``checkin_qr_ttl`` seconds) and sends it with a
+retry key; with a QR token the server keeps no coordinates."""
 
 LIST_LEVELS = {"mobile": 3, "team_admin": 5, "county": 4, "province": 4, "public": 3, "floor_mobile": 3,
                "signUp": None, "checkIn": None}  # fmt: skip
@@ -206,7 +226,7 @@ DESCRIPTIONS = {
     "province": "province admin: 50 teams, projects, sign-up counts",
     "public": "anonymous publicProjects by region+category",
     "signUp": "signUp(postId) mutation",
-    "checkIn": "checkIn(signUpId, lat, lng) mutation",
+    "checkIn": "checkIn(signUpId, qrToken, idempotencyKey) mutation (scanned QR code)",
     "floor_mobile": "floor: bare Starlette + raw SQL + orjson (mobile)",
 }
 
@@ -285,7 +305,9 @@ class Fixtures:
     def prepare(self, base: str) -> None:
         from settings import load_settings
 
-        settings = load_settings()
+        settings = self.settings = load_settings()
+        self.qr_codes: dict[tuple[int, int], tuple[str, float]] = {}
+        import resolvers.checkin_presence  # noqa: F401  (the app's modules: seconds to import)
         from auth.tokens import TokenService
 
         self.tokens = TokenService(settings.jwt_keys, settings.jwt_active_kid, 86400)
@@ -346,25 +368,39 @@ class Fixtures:
         random.Random(SEED).shuffle(pairs)
         return pairs
 
-    def _check_in_pairs(self) -> list[tuple[str, int, float, float]]:
-        """(token, sign-up id, lat, lng): ACCEPTED sign-ups of projects running now, at a sign-in point."""
+    def _check_in_pairs(self) -> list[tuple[str, int, int, int]]:
+        """(token, sign-up id, project id, sign-in point id): ACCEPTED sign-ups of projects running now, each
+        volunteer once (one open check-in per volunteer), at the project's first sign-in point."""
         now = datetime.now(UTC).replace(tzinfo=None).isoformat(" ")
         rows = self.sql(
-            "SELECT s.id, v.id, v.name, min(sp.latitude), min(sp.longitude) FROM sign_up s"
-            " JOIN project p ON p.id = s.project_id JOIN volunteer v ON v.id = s.volunteer_id"
-            " JOIN sign_in_point sp ON sp.project_id = p.id"
-            " WHERE s.status = 'ACCEPTED' AND p.status = 'PUBLISHED' AND p.starts_at < :now AND p.ends_at > :now"
+            "SELECT s.id, v.id, v.name, p.id, min(sp.id) FROM sign_up s"
+            " JOIN project p ON p.id = s.project_id JOIN post po ON po.id = s.post_id"
+            " JOIN volunteer v ON v.id = s.volunteer_id JOIN sign_in_point sp ON sp.project_id = p.id"
+            " WHERE s.status = 'ACCEPTED' AND p.status = 'PUBLISHED'"
+            " AND coalesce(po.starts_at, p.starts_at) < :now AND coalesce(po.ends_at, p.ends_at) > :now"
             " AND NOT EXISTS (SELECT 1 FROM attendance a WHERE a.volunteer_id = v.id AND a.status = 'OPEN')"
-            " GROUP BY s.id, v.id, v.name ORDER BY s.id LIMIT 20000",
+            " GROUP BY s.id, v.id, v.name, p.id ORDER BY s.id LIMIT 20000",
             {"now": now},
         )
         seen: set[int] = set()
         pairs = []
-        for sid, vid, name, lat, lng in rows:
-            if vid not in seen:  # one open check-in per volunteer
+        for sid, vid, name, project, point in rows:
+            if vid not in seen:
                 seen.add(vid)
-                pairs.append((self.volunteer_token(vid, name), int(sid), float(lat), float(lng)))
+                pairs.append((self.volunteer_token(vid, name), int(sid), int(project), int(point)))
         return pairs
+
+    def qr_code(self, project: int, point: int) -> str:
+        """The code shown at the sign-in point: ``resolvers.checkin_presence.issue_qr`` (what
+        ``attendanceQrToken`` returns) with the server's dev key; the organiser's screen shows a new one when
+        half its lifetime is gone, and so does this cache."""
+        from resolvers.checkin_presence import issue_qr  # imported in prepare, not while measuring
+
+        minted = self.qr_codes.get((project, point))
+        if minted is None or time.time() - minted[1] > self.settings.checkin_qr_ttl / 2:
+            minted = (issue_qr(self.settings, project, point)[0], time.time())
+            self.qr_codes[(project, point)] = minted
+        return minted[0]
 
 
 def gid(type_name: str, key: int) -> str:
@@ -401,8 +437,13 @@ def request_source(op: str, fx: Fixtures) -> Any:
         if op == "checkIn":
             if not fx.check_in_pairs:
                 return None
-            token, sid, lat, lng = fx.check_in_pairs.pop()
-            return gql(CHECK_IN, {"signUp": gid("SignUp", sid), "lat": lat, "lng": lng}, token)
+            token, sid, project, point = fx.check_in_pairs.pop()
+            variables = {
+                "signUp": gid("SignUp", sid),
+                "qr": fx.qr_code(project, point),
+                "key": f"bench-{sid}",
+            }
+            return gql(CHECK_IN, variables, token)
         raise ValueError(op)
 
     return nxt
@@ -516,6 +557,22 @@ def write_report(results: list[Result], meta: dict[str, Any], args: argparse.Nam
     return text
 
 
+BEGIN, END = "<!-- measured:begin (written by bench/run.py) -->", "<!-- measured:end -->"
+
+
+def collect(results_md: Path) -> None:
+    """Put every ``RESULTS.<tier>-<backend>.part.md`` (benchmarks, soaks) between the markers of RESULTS.md,
+    so ``make bench`` leaves the tables there; the analysis around the markers is written by hand."""
+    parts = sorted(results_md.parent.glob(f"{results_md.stem}.*.part.md"))
+    body = "\n".join(part.read_text() for part in parts)
+    text = results_md.read_text() if results_md.exists() else f"# Benchmark results\n\n{BEGIN}\n{END}\n"
+    if BEGIN not in text or END not in text:
+        text = text.rstrip("\n") + f"\n\n{BEGIN}\n{END}\n"
+    head, rest = text.split(BEGIN, 1)
+    tail = rest.split(END, 1)[1]
+    results_md.write_text(f"{head}{BEGIN}\n\n{body}\n{END}{tail}")
+
+
 def chart(results: list[Result], path: Path, title: str) -> None:
     """Grouped bars: requests/s per operation and server at concurrency 1, 8, 32 (Pillow, no matplotlib)."""
     from PIL import Image, ImageDraw
@@ -584,6 +641,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--concurrency", default=",".join(map(str, CONCURRENCY)))
     parser.add_argument("--profile", default="", help="py-spy the graphql server under this op (no report)")
     parser.add_argument("--output", default=str(BENCH / "RESULTS.md"))
+    parser.add_argument("--soak", type=float, default=0.0,
+                        help="soak mode: SECONDS of mixed read load on the graphql server, RSS every 5 s")  # fmt: skip
+    parser.add_argument("--soak-concurrency", type=int, default=8)
     args = parser.parse_args(argv)
     CONCURRENCY = tuple(int(c) for c in args.concurrency.split(","))
     url = db_url(args.tier, args.backend)
@@ -604,6 +664,24 @@ def main(argv: list[str] | None = None) -> None:
     wanted = set(filter(None, args.ops.split(",")))
     variants = args.variants.split(",")
     results: list[Result] = []
+    if args.soak:
+        from soak import READ_OPS, run_soak, write_soak_report
+
+        ops = [op for op in (args.ops.split(",") if args.ops else READ_OPS) if op]
+        if unknown := [op for op in ops if op not in READ_OPS]:
+            raise SystemExit(f"soak runs read operations only ({', '.join(READ_OPS)}), not {unknown}")
+        server = Server(url, "graphql")
+        try:
+            fx = Fixtures(url)
+            fx.prepare(base)
+            sources = {op: request_source(op, fx) for op in ops}
+            soak = asyncio.run(run_soak(base, server, sources, ops, args.soak, args.soak_concurrency))
+        finally:
+            server.stop()
+        path = Path(args.output).with_suffix(f".soak-{args.tier}-{args.backend}.part.md")
+        print(write_soak_report(soak, meta, args.tier, args.backend, path))
+        collect(Path(args.output))
+        return
     if args.profile:
         out = str(DATA / f"profile-{args.profile}.speedscope.json")
         server = Server(url, "graphql", profile=out)
@@ -638,6 +716,7 @@ def main(argv: list[str] | None = None) -> None:
     report = write_report(results, meta, args, output.with_suffix(f".{args.tier}-{args.backend}.part.md"))
     chart(results, output.parent / f"results-{args.tier}-{args.backend}.png",
           f"Zhiyuan tier {args.tier} on {args.backend}: requests/s")  # fmt: skip
+    collect(output)
     print(report)
 
 

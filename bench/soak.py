@@ -1,0 +1,147 @@
+"""Soak mode of the benchmark harness (``bench/run.py --soak SECONDS``): one graphql server under a steady mix
+of read operations for a long time, its resident memory sampled every few seconds, to show whether memory
+grows under load (caches without bounds, per-request state kept alive, leaks in a driver).
+
+Reported: RSS mean of the first and the last minute, their difference, the least-squares slope of RSS over the
+run after the first minute (MB per minute), the maximum, requests/s and p50/p95 per minute, and errors. The
+target (issue 9) is "no growth": here the last minute's mean within 5 % of the first minute's and a slope
+below 0.5 MB/min. Mutations are not soaked: their inputs are used up (each sign-up pair once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+
+READ_OPS = ("mobile", "team_admin", "county", "province", "public")
+
+
+class _Server(Protocol):
+    def rss_mb(self) -> float: ...
+
+
+@dataclass
+class Soak:
+    ops: list[str]
+    seconds: float
+    concurrency: int
+    interval: float
+    samples: list[tuple[float, float]] = field(default_factory=list)
+    """(seconds since start, RSS MB)."""
+    done: list[tuple[float, str, float, bool]] = field(default_factory=list)
+    """(finish time since start, op, latency s, ok) per request."""
+    first_error: str = ""
+
+    def mean_rss(self, low: float, high: float) -> float:
+        values = [rss for t, rss in self.samples if low <= t < high]
+        return sum(values) / len(values) if values else float("nan")
+
+    def slope_mb_per_min(self, after: float = 60.0) -> float:
+        points = [(t / 60, rss) for t, rss in self.samples if t >= after]
+        if len(points) < 2:
+            return float("nan")
+        mx = sum(x for x, _ in points) / len(points)
+        my = sum(y for _, y in points) / len(points)
+        var = sum((x - mx) ** 2 for x, _ in points)
+        return sum((x - mx) * (y - my) for x, y in points) / var if var else float("nan")
+
+    def minutes(self) -> list[dict[str, Any]]:
+        rows = []
+        for minute in range(int(self.seconds // 60 + (1 if self.seconds % 60 else 0))):
+            low, high = minute * 60, min((minute + 1) * 60, self.seconds)
+            hits = sorted(lat for t, _, lat, _ in self.done if low <= t < high)
+            span = high - low
+            rows.append(
+                {
+                    "minute": minute + 1,
+                    "rps": len(hits) / span if span else 0.0,
+                    "p50": hits[len(hits) // 2] * 1000 if hits else float("nan"),
+                    "p95": hits[min(len(hits) - 1, int(0.95 * len(hits)))] * 1000 if hits else float("nan"),
+                    "rss": self.mean_rss(low, high),
+                }
+            )
+        return rows
+
+
+async def run_soak(
+    base: str,
+    server: _Server,
+    sources: dict[str, Any],
+    ops: list[str],
+    seconds: float,
+    concurrency: int,
+    interval: float = 5.0,
+) -> Soak:
+    """Drive ``ops`` round-robin (each worker takes the next op in turn) at ``concurrency`` for ``seconds``."""
+    soak = Soak(ops, seconds, concurrency, interval)
+    counter = [0]
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+        start = time.perf_counter()
+        stop_at = start + seconds
+
+        async def worker() -> None:
+            while time.perf_counter() < stop_at:
+                op = ops[counter[0] % len(ops)]
+                counter[0] += 1
+                req = sources[op]()
+                t0 = time.perf_counter()
+                response = await client.post(req.path, content=req.body, headers=req.headers)
+                t1 = time.perf_counter()
+                ok = response.status_code == 200 and b'"errors"' not in response.content
+                if not ok and not soak.first_error:
+                    soak.first_error = f"{op}: {response.content[:300].decode(errors='replace')}"
+                soak.done.append((t1 - start, op, t1 - t0, ok))
+
+        async def sampler() -> None:
+            while (now := time.perf_counter()) < stop_at:
+                soak.samples.append((now - start, server.rss_mb()))
+                await asyncio.sleep(interval)
+
+        await asyncio.gather(sampler(), *(worker() for _ in range(concurrency)))
+    return soak
+
+
+def write_soak_report(soak: Soak, meta: dict[str, Any], tier: str, backend: str, path: Path) -> str:
+    total = soak.seconds
+    first, last = soak.mean_rss(0, 60), soak.mean_rss(total - 60, total + 1)
+    growth = last - first
+    slope = soak.slope_mb_per_min()
+    peak = max((rss for _, rss in soak.samples), default=float("nan"))
+    errors = sum(1 for *_, ok in soak.done if not ok)
+    met = growth <= 0.05 * first and slope < 0.5
+    lines = [
+        f"### Soak: tier {tier} on {backend} — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {total:g} s, "
+        f"concurrency {soak.concurrency}, ops {', '.join(soak.ops)} round-robin",
+        "",
+        f"Data: {meta.get('rows', '?'):,} rows ({meta.get('counts', {}).get('service_record', '?'):,} service "
+        f"records). Server RSS sampled every {soak.interval:g} s ({len(soak.samples)} samples).",
+        "",
+        f"- RSS first minute {first:.1f} MB, last minute {last:.1f} MB: growth {growth:+.1f} MB "
+        f"({growth / first:+.1%}); slope after the first minute {slope:+.2f} MB/min; peak {peak:.1f} MB",
+        f"- {len(soak.done):,} requests, {len(soak.done) / total:.1f} req/s, errors {errors}",
+        f"- target (no growth: last minute within 5 % of the first, slope < 0.5 MB/min): "
+        f"{'met' if met else 'NOT met'}",
+        "",
+        "| minute | req/s | p50 ms | p95 ms | RSS MB (mean) |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for row in soak.minutes():
+        lines.append(
+            f"| {row['minute']} | {row['rps']:.1f} | {row['p50']:.1f} | {row['p95']:.1f} | {row['rss']:.1f} |"
+        )
+    if soak.first_error:
+        lines += ["", f"First error: `{soak.first_error[:200]}`"]
+    text = "\n".join(lines) + "\n"
+    path.write_text(text)
+    samples = path.parent / ".data" / f"soak-{tier}-{backend}.json"
+    if samples.parent.exists():
+        samples.write_text(json.dumps({"samples": soak.samples, "minutes": soak.minutes()}))
+    return text
