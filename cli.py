@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from auth.jurisdiction import REGION_CODE
 from models.db import make_engine, make_session_factory
 from models.migrate import upgrade
+from resolvers import sync_cli
 from settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -166,6 +167,7 @@ def main(argv: list[str] | None = None) -> None:
         "--report", type=Path, help="rejected rows (JSONL); default var/legacy-import-report.jsonl"
     )
     legacy.add_argument("--batch-size", type=int, default=5000, help="rows per transaction (default 5000)")
+    sync_cli.add_commands(commands)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
     settings = get_settings()
@@ -173,6 +175,7 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.command in ("migrate", "setup"):
         upgrade(settings.database_url)
+        asyncio.run(sync_cli.claim(settings))
         print("migrations applied")
     if args.command in ("load-regions", "setup"):
         print(f"regions inserted: {asyncio.run(load_regions(settings))}")
@@ -195,6 +198,8 @@ def main(argv: list[str] | None = None) -> None:
         print("\n".join(summary.lines()))
         if not summary.ok:
             raise SystemExit(1)
+    if args.command in sync_cli.COMMANDS:
+        sync_cli.run(settings, args)
     if args.command == "setup":
         counts = asyncio.run(seed_demo(settings, 2000, 20210317, only_if_empty=True))
         print(f"demo data: {counts}" if counts else "demo data already present")

@@ -32,7 +32,7 @@ from auth.backend import BearerAuth, on_auth_error
 from auth.passwords import Passwords
 from auth.throttle import MemoryLoginThrottle, StoreLoginThrottle
 from auth.tokens import TokenService
-from models.db import make_engine, make_session_factory, make_write_session_factory
+from models.db import claim_node, make_engine, make_session_factory, make_write_session_factory
 from models.kv import KeyValueStore, RedisStore, build_store
 from models.migrate import upgrade
 from models.pii import PiiCipher
@@ -97,6 +97,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         if migrate:
             await asyncio.to_thread(upgrade, settings.database_url)
         engine = make_engine(settings.database_url)
+        await claim_node(engine, settings.node_id, settings.deployment_mode)
         Metrics.watch(engine)
         services = build_services(settings, engine, kv)
         state["services"] = services

@@ -149,6 +149,9 @@ class Settings:
     """An active team with no live record for this many months is reported inactive."""
     supervision_certificate_days: int = 366
     """Certificates issued in this many days are compared with the confirmed hours behind them."""
+    deployment_mode: str = "national"
+    """``national`` (ministry-central, 民政部大集中) or ``province:<code>`` (a province's own instance, 部省两级);
+    parsed by ``parse_deployment_mode`` (docs/deploy.md, "Two deployment modes")."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -158,6 +161,34 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def node_id(self) -> int:
+        """0 for the ministry, the 2-digit province code for a province instance (the id space, models/db.py)."""
+        return parse_deployment_mode(self.deployment_mode)
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; ``code`` is stable, the message says what to set."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        super().__init__(f"{code}: {message}")
+
+
+def parse_deployment_mode(mode: str) -> int:
+    """``national`` -> node 0; ``province:37`` or ``province:370000000000`` -> node 37."""
+    if mode == "national":
+        return 0
+    kind, _, code = mode.partition(":")
+    digits_ok = code.isdigit() and len(code) in (2, 12) and code[2:].strip("0") == ""
+    if kind == "province" and digits_ok and 11 <= int(code[:2]) <= 99:
+        return int(code[:2])
+    raise SettingsError(
+        "BAD_DEPLOYMENT_MODE",
+        f"ZHIYUAN_DEPLOYMENT_MODE={mode!r}: expected 'national' or 'province:<2-digit or 12-digit province"
+        " code>', e.g. province:37 or province:370000000000",
+    )
 
 
 def load_settings() -> Settings:
@@ -234,7 +265,13 @@ def load_settings() -> Settings:
         ),
         cert_font_path=_env("ZHIYUAN_CERT_FONT", ""),
         public_base_url=_env("ZHIYUAN_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        deployment_mode=_deployment_mode(_env("ZHIYUAN_DEPLOYMENT_MODE", "national")),
     )
+
+
+def _deployment_mode(mode: str) -> str:
+    parse_deployment_mode(mode)  # refuses a bad value at start-up with BAD_DEPLOYMENT_MODE
+    return mode
 
 
 @cache

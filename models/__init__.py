@@ -2,6 +2,7 @@
 
 from models.account import Account, RefreshToken, RoleGrant
 from models.audit import AuditEvent
+from models.change_log import ChangeLog
 from models.feedback import TrialFeedback
 from models.idempotency import IdempotencyKey
 from models.project import Attendance, Post, Project, SignInPoint, SignUp
@@ -9,6 +10,7 @@ from models.record import Certificate, CorrectionRequest, ServiceRecord
 from models.region import Region
 from models.rollout import ProvinceRollout, VolunteerNumberSequence
 from models.supervision import SpotCheck, SpotCheckItem, SupervisionAlert
+from models.sync_state import SyncNode, SyncState
 from models.team import Team, TeamMembership
 from models.volunteer import Volunteer
 
@@ -17,6 +19,7 @@ __all__ = [
     "Attendance",
     "AuditEvent",
     "Certificate",
+    "ChangeLog",
     "CorrectionRequest",
     "IdempotencyKey",
     "Post",
@@ -31,6 +34,8 @@ __all__ = [
     "SpotCheck",
     "SpotCheckItem",
     "SupervisionAlert",
+    "SyncNode",
+    "SyncState",
     "Team",
     "TeamMembership",
     "TrialFeedback",

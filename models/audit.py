@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
-from models.columns import id_field, ref_field, time_field
+from models.columns import BigId, id_field, ref_field, time_field
 
 
 class AuditEvent(SQLModel, table=True):
@@ -17,7 +17,7 @@ class AuditEvent(SQLModel, table=True):
     actor_id: int | None = ref_field("account.id", nullable=True)
     action: str = Field(max_length=40, index=True)
     subject_type: str = Field(max_length=40)
-    subject_id: int | None = None
+    subject_id: int | None = Field(default=None, sa_type=BigId)
     region_code: str | None = Field(default=None, max_length=12, index=True)
     request_id: str = Field(default="", max_length=40)
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)

@@ -1,15 +1,32 @@
-"""The database engine and session factory.
+"""The database engine and session factory, and the id space of the deployment modes.
 
 SQLite (the default) runs in WAL mode with foreign keys on; PostgreSQL goes through asyncpg. An engine belongs
 to the event loop that created it, so the app builds one in its lifespan and disposes it on shutdown.
+
+Id space: rows are created on several instances (the ministry's and provinces' own) and exchanged by the change
+feed, so every instance numbers the rows of synced tables in a range of its own: node ``n`` (0 the ministry,
+the 2-digit province code for a province instance; ``sync_node`` holds it) owns ``[n·2^40, (n+1)·2^40)``.
+2^40 ids per node per table, and the largest id (99·2^40 ≈ 1.1·10^14) stays below 2^53, exact in JSON.
+
+* PostgreSQL: ``claim_node`` bounds each table's id sequence to the node's range (MINVALUE/MAXVALUE) and moves
+  it to the highest id of the range; rows applied from a peer carry explicit ids and never move the sequence.
+* SQLite: its rowid would be ``max(rowid)+1`` — a peer's higher range once a page is applied. An engine
+  listener gives every INSERT into a synced table without an ``id`` explicit ids instead: the highest id of the
+  node's range plus one, read in the inserting transaction (one indexed read per INSERT statement; SQLite has
+  one writer, so nothing can take the same ids before the commit). INSERT … SELECT and multi-row
+  ``values([...])`` statements are not numbered this way: none touches a synced table.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Insert, event, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlmodel import SQLModel
+
+from models.change_log import is_synced, key_column
 
 SessionFactory = async_sessionmaker[AsyncSession]
 
@@ -30,18 +47,80 @@ def _sqlite_manual_transactions(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_begin(conn: Any) -> None:
     """``BEGIN IMMEDIATE`` for write sessions: the write lock is taken before the first read, so a transaction
     never reads a snapshot that another writer changes before it writes (SQLITE_BUSY_SNAPSHOT); writers queue
-    on busy_timeout instead. Read sessions use a plain deferred BEGIN."""
-    conn.exec_driver_sql(
-        "BEGIN IMMEDIATE" if conn.get_execution_options().get("sqlite_immediate") else "BEGIN"
+    on busy_timeout instead. Read sessions use a plain deferred BEGIN. Connections with ``sqlite_autocommit``
+    (the loaders' reads, loaders/connect.py) none: each SELECT reads its own consistent snapshot, and a BEGIN
+    would cost three more hand-offs to the driver's thread."""
+    options = conn.get_execution_options()
+    if options.get("sqlite_autocommit"):
+        return
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("sqlite_immediate") else "BEGIN")
+
+
+NODE_BITS = 40
+NODE_SPAN = 1 << NODE_BITS
+
+
+def id_range(node: int) -> tuple[int, int]:
+    """The ids node ``node`` hands out: ``low < id < high`` (id 0 is never used)."""
+    return node * NODE_SPAN, (node + 1) * NODE_SPAN
+
+
+def ranged_tables() -> frozenset[str]:
+    """Synced tables numbered by an integer ``id``: their ids come from the node's range."""
+    return frozenset(
+        name
+        for name, table in SQLModel.metadata.tables.items()
+        if is_synced(name) and key_column(name) == "id"
     )
 
 
+_NEXT_ID = (
+    "SELECT zn.low, (SELECT zt.id FROM {table} zt WHERE zt.id > zn.low AND zt.id < zn.low + {span}"
+    " ORDER BY zt.id DESC LIMIT 1) FROM (SELECT coalesce((SELECT node FROM sync_node WHERE id = 1), 0)"
+    " * {span} AS low) zn"
+)
+
+
+def next_free_id(conn: Connection, table: str) -> int:
+    """The first unused id of this node's range in ``table`` (SQLite and PostgreSQL alike)."""
+    low, top = conn.exec_driver_sql(_NEXT_ID.format(table=table, span=NODE_SPAN)).one()
+    return int(top if top is not None else low) + 1
+
+
+def _sqlite_allocate_ids(
+    conn: Connection, statement: Any, multiparams: list[dict[str, Any]], params: dict[str, Any], _options: Any
+) -> tuple[Any, list[dict[str, Any]], dict[str, Any]]:
+    if not isinstance(statement, Insert) or statement.table.name not in _RANGED:
+        return statement, multiparams, params
+    if statement._multi_values or statement.select is not None:
+        return statement, multiparams, params
+    inline: dict[Any, Any] = dict(statement._values or {})
+    if any(getattr(k, "key", k) == "id" for k in inline):
+        return statement, multiparams, params
+    rows = multiparams or ([params] if params else [])
+    if any(row.get("id") is not None for row in rows):
+        return statement, multiparams, params
+    first = next_free_id(conn, statement.table.name)
+    if not rows:
+        return statement.values(id=first), multiparams, params
+    numbered = [{**row, "id": first + i} for i, row in enumerate(rows)]
+    return (statement, numbered, {}) if multiparams else (statement, [], numbered[0])
+
+
+_RANGED: frozenset[str] = frozenset()
+
+
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    global _RANGED
     if url.startswith("sqlite"):
+        import models  # noqa: F401  (every table registered before the ranged set is taken)
+
+        _RANGED = ranged_tables()
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "connect", _sqlite_manual_transactions)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        event.listen(engine.sync_engine, "before_execute", _sqlite_allocate_ids, retval=True)
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
@@ -59,3 +138,50 @@ def make_write_session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(
         engine.execution_options(sqlite_immediate=True), expire_on_commit=False, autoflush=False
     )
+
+
+class NodeMismatch(RuntimeError):
+    """The database was claimed by another node: ``NODE_MISMATCH``."""
+
+
+async def claim_node(engine: AsyncEngine, node: int, mode: str) -> None:
+    """Record this database's node at start-up (refusing a database claimed by another node), and on
+    PostgreSQL bound every synced table's id sequence to the node's range."""
+    low, high = id_range(node)
+    async with engine.begin() as conn:
+        row = (await conn.execute(text("SELECT node, mode FROM sync_node WHERE id = 1"))).first()
+        if row is None:
+            await conn.execute(
+                text("INSERT INTO sync_node (id, node, mode, prefix) VALUES (1, :node, :mode, :prefix)"),
+                {"node": node, "mode": mode, "prefix": f"{node:02d}" if node else ""},
+            )
+        elif int(row[0]) != node:
+            raise NodeMismatch(
+                f"NODE_MISMATCH: this database belongs to {row[1]!r} (node {row[0]}), not {mode!r}: a database"
+                " never changes deployment mode; start the instance with its own database"
+            )
+        if conn.dialect.name != "postgresql":
+            return
+        for table in sorted(ranged_tables()):
+            sequence = (
+                await conn.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table})
+            ).scalar_one()
+            if sequence is None:
+                continue
+            bounds = (
+                await conn.execute(
+                    text(
+                        "SELECT min_value, max_value FROM pg_sequences WHERE schemaname || '.' || sequencename = :s"
+                    ),
+                    {"s": sequence},
+                )
+            ).one()
+            if (int(bounds[0]), int(bounds[1])) == (max(low, 1), high - 1):
+                continue
+            start = await conn.run_sync(next_free_id, table)
+            await conn.execute(
+                text(
+                    f"ALTER SEQUENCE {sequence} MINVALUE {max(low, 1)} MAXVALUE {high - 1}"
+                    f" START {max(low, 1)} RESTART {start}"
+                )
+            )

@@ -19,6 +19,8 @@ class Role(StrEnum):
     MINISTRY_ADMIN = "MINISTRY_ADMIN"
     REGION_ADMIN = "REGION_ADMIN"
     TEAM_ADMIN = "TEAM_ADMIN"
+    PEER = "PEER"
+    """The service account of a peer instance: reads the change feed (docs/deploy.md), nothing else."""
 
 
 class IdType(StrEnum):

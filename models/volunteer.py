@@ -6,13 +6,13 @@ from typing import Any
 from sqlalchemy import JSON, LargeBinary
 from sqlmodel import Field, SQLModel
 
-from models.columns import enum_field, id_field, region_field, time_field
+from models.columns import BigId, enum_field, id_field, region_field, time_field
 from models.enums import IdType, InviteConsent, RealNameStatus, Sex
 
 
 class Volunteer(SQLModel, table=True):
     id: int | None = id_field()
-    account_id: int | None = Field(default=None, foreign_key="account.id", unique=True)
+    account_id: int | None = Field(default=None, foreign_key="account.id", unique=True, sa_type=BigId)
     volunteer_number: str = Field(max_length=20, unique=True)
     name: str = Field(max_length=100)
     id_type: IdType = enum_field(IdType.RESIDENT_ID)

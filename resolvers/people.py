@@ -7,7 +7,7 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Region
+from models import Region, SyncNode
 from schema.errors import AppError
 
 NAME = re.compile(
@@ -40,6 +40,10 @@ async def service_region(session: AsyncSession, code: str, field: str) -> Region
     region = await session.get(Region, code)
     if region is None or region.retired_year is not None or region.level < 3:
         raise AppError("BAD_USER_INPUT", key="REGION_UNKNOWN", field=field)
+    # a province's own instance holds only its province's subtree (docs/deploy.md)
+    node = await session.get(SyncNode, 1)
+    if node is not None and node.prefix and not code.startswith(node.prefix):
+        raise AppError("OUT_OF_JURISDICTION", key="OUTSIDE_INSTANCE", field=field)
     return region
 
 

@@ -21,6 +21,7 @@ class Requirement(Enum):
     TEAM_ADMIN = "TEAM_ADMIN"
     REGION_ADMIN = "REGION_ADMIN"
     MINISTRY_ADMIN = "MINISTRY_ADMIN"
+    PEER = "PEER"
 
 
 @strawberry.enum(description="Kind of personal data (敏感信息类别)")

@@ -17,6 +17,7 @@ from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types.field import StrawberryField
 
 from auth.viewer import Viewer
+from models.enums import Role
 from schema.context import Info
 from schema.directives import (
     AuthDirective,
@@ -42,6 +43,8 @@ def meets(viewer: Viewer, requirement: Requirement) -> bool:
             return viewer.is_region_admin
         case Requirement.MINISTRY_ADMIN:
             return viewer.is_ministry
+        case Requirement.PEER:
+            return any(g.role is Role.PEER for g in viewer.grants)
 
 
 class Auth(BasePermission):

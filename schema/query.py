@@ -9,6 +9,7 @@ from strawberry import relay
 
 import models as m
 from schema.certificates import CertificateQuery
+from schema.changes import ChangeFeedQuery
 from schema.context import Info
 from schema.directives import Requirement
 from schema.errors import AppError
@@ -266,6 +267,7 @@ class Query(
     CertificateQuery,
     PublicProjectQuery,
     StatisticsQuery,
+    ChangeFeedQuery,
     TrialFeedbackQuery,
     SupervisionQuery,
 ):

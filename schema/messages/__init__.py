@@ -12,8 +12,9 @@ from schema.messages.exports import MESSAGES as EXPORTS
 from schema.messages.feedback import MESSAGES as FEEDBACK
 from schema.messages.projects import MESSAGES as PROJECTS
 from schema.messages.supervision import MESSAGES as SUPERVISION
+from schema.messages.sync import MESSAGES as SYNC
 
-_CATALOGUES = (CORE, PROJECTS, ATTENDANCE, CERTIFICATES, FEEDBACK, EXPORTS, SUPERVISION)
+_CATALOGUES = (CORE, PROJECTS, ATTENDANCE, CERTIFICATES, FEEDBACK, EXPORTS, SUPERVISION, SYNC)
 MESSAGES: dict[str, tuple[str, str]] = {}
 for _catalogue in _CATALOGUES:
     _clash = MESSAGES.keys() & _catalogue.keys()
