@@ -1,6 +1,7 @@
 """``statistics``: dashboard figures grouped by region, period and other dimensions (统计).
 
-The computation (first version, straight over the base tables through ``scope()``) is resolvers/statistics.py.
+The computation (rollup tables by default, the base tables through ``scope()`` as reference) is
+resolvers/statistics.py; the rollups and their triggers are models/rollups.py.
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ class StatisticsInput:
 class StatisticsKey:
     dimension: stats.Dimension = strawberry.field(description="The dimension (维度)")
     value: str = strawberry.field(
-        description="Region code, period (YYYY-MM-DD, YYYY-MM, YYYY), enum value, team ID or age band (键值)"
+        description="Region code, period (day YYYY-MM-DD, week = its Monday YYYY-MM-DD, YYYY-MM, YYYY), enum"
+        " value, team ID or age band by birth year (键值)"
     )
     label: str | None = strawberry.field(description="Region or team name (名称)")
 
@@ -100,7 +102,11 @@ class StatisticsQuery:
     async def statistics(self, info: Info, input: StatisticsInput) -> StatisticsResult:
         try:
             result = await stats.statistics(
-                info.context.sessions, info.context.viewer, _request(input), global_id
+                info.context.sessions,
+                info.context.viewer,
+                _request(input),
+                global_id,
+                star_thresholds=info.context.services.settings.star_thresholds,
             )
         except stats.StatisticsInputError as error:
             raise AppError("BAD_USER_INPUT", key=error.reason, field=error.field, **error.params) from None
