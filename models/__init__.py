@@ -9,6 +9,7 @@ from models.project import Attendance, Post, Project, SignInPoint, SignUp
 from models.record import Certificate, CorrectionRequest, ServiceRecord
 from models.region import Region
 from models.rollout import ProvinceRollout, VolunteerNumberSequence
+from models.rollups import ROLLUP_TABLES  # the rollup_* tables of statistics
 from models.supervision import SpotCheck, SpotCheckItem, SupervisionAlert
 from models.sync_state import SyncNode, SyncState
 from models.team import Team, TeamMembership
@@ -27,6 +28,7 @@ __all__ = [
     "ProvinceRollout",
     "RefreshToken",
     "Region",
+    "ROLLUP_TABLES",
     "RoleGrant",
     "ServiceRecord",
     "SignInPoint",
