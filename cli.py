@@ -167,6 +167,7 @@ def main(argv: list[str] | None = None) -> None:
         "--report", type=Path, help="rejected rows (JSONL); default var/legacy-import-report.jsonl"
     )
     legacy.add_argument("--batch-size", type=int, default=5000, help="rows per transaction (default 5000)")
+    commands.add_parser("rebuild-rollups", help="rebuild the statistics rollup tables (one transaction each)")
     sync_cli.add_commands(commands)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
@@ -198,6 +199,10 @@ def main(argv: list[str] | None = None) -> None:
         print("\n".join(summary.lines()))
         if not summary.ok:
             raise SystemExit(1)
+    if args.command == "rebuild-rollups":
+        from models.rollups import rebuild_database
+
+        asyncio.run(rebuild_database(settings.database_url))
     if args.command in sync_cli.COMMANDS:
         sync_cli.run(settings, args)
     if args.command == "setup":

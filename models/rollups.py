@@ -393,3 +393,14 @@ async def rebuild(engine: AsyncEngine, report: Callable[[str], None] = print) ->
         seconds = time.perf_counter() - started
         report(f"[{i}/{len(ROLLUPS)}] {rollup.name}: {counts[rollup.name]} rows ({seconds:.1f} s)")
     return counts
+
+
+async def rebuild_database(database_url: str) -> dict[str, int]:
+    """``cli.py rebuild-rollups``: ``rebuild`` on a database given by its URL."""
+    from models.db import make_engine
+
+    engine = make_engine(database_url)
+    try:
+        return await rebuild(engine)
+    finally:
+        await engine.dispose()
