@@ -50,7 +50,7 @@ hours, trigger-maintained) joined to ``volunteer``: the thresholds are settings,
 **Caveats.** ``TRUNCATE`` of a base table bypasses row triggers (nothing here truncates; run
 ``rebuild-rollups`` after one). On SQLite a batch migration that rebuilds a base table (copy, drop, rename)
 drops its triggers: such a migration must call ``install_triggers`` again (tests/test_statistics_rollups.py
-checks that every trigger exists at head).
+checks that every trigger exists at head; ``rebuild-rollups`` reinstalls them and creates missing tables).
 """
 
 from __future__ import annotations
@@ -129,6 +129,15 @@ VERIFIED = Key(
     ("real_name_status",),
 )
 REGION = column("region_code", String(12))
+COUNTY = Key(
+    "region_code",
+    String(12),
+    "substr({r}.region_code, 1, 6) || '000000'",
+    "substr({r}.region_code, 1, 6) || '000000'",
+    ("region_code",),
+)
+"""The county (6-digit prefix) of the row's region: dashboards of county and higher admins need no finer code,
+and a county-keyed table is one to two orders of magnitude smaller than a township- or village-keyed one."""
 CATEGORY = column("category", String(24))
 TEAM = column("team_id", BigId)
 
@@ -145,6 +154,8 @@ class Rollup:
     """(column, type, expression over ``{r}``) summed per key."""
     index: tuple[str, ...] = ()
     """Key columns of a secondary index (the primary key leads with the region code)."""
+    region_digits: int = 12
+    """How many leading digits of the region code the key keeps (6: counties)."""
 
     @property
     def key_names(self) -> tuple[str, ...]:
@@ -165,6 +176,15 @@ _CONFIRMED = "{r}.status = 'CONFIRMED'"
 _RECORD_VALUES = (("n", BigInteger(), "1"), _HOURS)
 
 ROLLUPS: tuple[Rollup, ...] = (
+    Rollup(
+        "rollup_record_county_month",
+        "service_record",
+        (COUNTY, month("service_date", instant=False), CATEGORY),
+        _CONFIRMED,
+        ("status",),
+        _RECORD_VALUES,
+        region_digits=6,
+    ),
     Rollup(
         "rollup_record_month",
         "service_record",
@@ -197,6 +217,14 @@ ROLLUPS: tuple[Rollup, ...] = (
         _CONFIRMED,
         ("status",),
         _RECORD_VALUES,
+    ),
+    Rollup(
+        "rollup_volunteer_county_month",
+        "volunteer",
+        (COUNTY, month("created_at", instant=True), VERIFIED),
+        "1 = 1",
+        (),
+        region_digits=6,
     ),
     Rollup(
         "rollup_volunteer_month",
@@ -380,9 +408,17 @@ def refill(connection: Connection, rollup: Rollup) -> int:
 async def rebuild(engine: AsyncEngine, report: Callable[[str], None] = print) -> dict[str, int]:
     """Rebuild every rollup from the base tables, one transaction per table (``cli.py rebuild-rollups``).
 
+    Missing rollup tables are created and every trigger is (re)installed first, so the command also repairs a
+    database whose triggers a table rebuild dropped.
+
     Each table is emptied and refilled inside one transaction, so readers see either the old or the new
     contents; on PostgreSQL the table is locked against concurrent trigger updates meanwhile (a write that
     would change it waits), so no change is lost between the DELETE and the INSERT."""
+    async with engine.begin() as conn:  # repairs: a table added since, triggers lost to a table rebuild
+        await conn.run_sync(
+            lambda sync: SQLModel.metadata.create_all(sync, tables=list(ROLLUP_TABLES.values()))
+        )
+        await conn.run_sync(install_triggers)
     counts: dict[str, int] = {}
     for i, rollup in enumerate(ROLLUPS, 1):
         started = time.perf_counter()

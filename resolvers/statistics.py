@@ -56,6 +56,7 @@ from auth.viewer import Viewer
 from models import Certificate, Project, Region, ServiceRecord, SignUp, Team, Volunteer
 from models.db import SessionFactory
 from models.enums import CertificateStatus, RealNameStatus, RecordStatus
+from models.rollups import BY_NAME as ROLLUPS_BY_NAME
 from models.rollups import ROLLUP_TABLES
 
 MAX_ROWS = 1000
@@ -121,7 +122,13 @@ class MeasureSpec:
     """Counted as of ``to``: ``from`` does not apply."""
 
 
-_RECORD_ROLLUPS = ("rollup_record_month", "rollup_record_day", "rollup_record_team_day")
+_RECORD_ROLLUPS = (
+    "rollup_record_county_month",
+    "rollup_record_month",
+    "rollup_record_day",
+    "rollup_record_team_day",
+)
+_VOLUNTEER_ROLLUPS = ("rollup_volunteer_county_month", "rollup_volunteer_month", "rollup_volunteer_day")
 SPECS: dict[Measure, MeasureSpec] = {
     Measure.CONFIRMED_HOURS: MeasureSpec(
         ServiceRecord, "service_date", frozenset(_RECORDS), _RECORD_ROLLUPS, is_instant=False
@@ -136,17 +143,15 @@ SPECS: dict[Measure, MeasureSpec] = {
         Volunteer,
         "created_at",
         frozenset(_PEOPLE),
-        ("rollup_volunteer_month", "rollup_volunteer_day"),
+        _VOLUNTEER_ROLLUPS,
         stock=True,
     ),
-    Measure.NEW_VOLUNTEERS: MeasureSpec(
-        Volunteer, "created_at", frozenset(_PEOPLE), ("rollup_volunteer_month", "rollup_volunteer_day")
-    ),
+    Measure.NEW_VOLUNTEERS: MeasureSpec(Volunteer, "created_at", frozenset(_PEOPLE), _VOLUNTEER_ROLLUPS),
     Measure.VERIFIED_VOLUNTEERS: MeasureSpec(
         Volunteer,
         "created_at",
         frozenset(_PEOPLE),
-        ("rollup_volunteer_month", "rollup_volunteer_day"),
+        _VOLUNTEER_ROLLUPS,
         stock=True,
     ),
     Measure.STAR_VOLUNTEERS: MeasureSpec(
@@ -429,6 +434,16 @@ def base_statement(
 # --- the rollup path ---------------------------------------------------------------------------------------------
 
 
+def _region_digits(request: Request, viewer: Viewer) -> int:
+    """How many leading digits of the region code the answer depends on (a county-keyed table keeps 6)."""
+    digits = [child_prefix_length(request, viewer)] if Dimension.CHILD_REGION in request.group_by else []
+    if request.region is not None:
+        digits.append(len(jurisdiction_prefix(request.region)))
+    if not viewer.is_ministry:
+        digits += [len(p) for p in viewer.region_prefixes]
+    return max(digits, default=0)
+
+
 def _needs(request: Request, spec: MeasureSpec, viewer: Viewer) -> tuple[set[str], bool]:
     """Key columns the rollup must have, and whether a month-grained date is enough."""
     dims = set(request.group_by)
@@ -454,7 +469,10 @@ def _needs(request: Request, spec: MeasureSpec, viewer: Viewer) -> tuple[set[str
 
 def choose_rollup(request: Request, spec: MeasureSpec, viewer: Viewer) -> Table | None:
     needed, monthly = _needs(request, spec, viewer)
+    digits = _region_digits(request, viewer)
     for name in spec.rollups:
+        if ROLLUPS_BY_NAME[name].region_digits < digits:
+            continue
         table = ROLLUP_TABLES[name]
         columns = set(table.c.keys())
         if "day" in columns or (monthly and "month" in columns):

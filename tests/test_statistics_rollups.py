@@ -165,14 +165,18 @@ async def test_other_viewers_each_dimension(app: Starlette, username: str) -> No
         assert stats.Source.ROLLUP in sources
 
 
-async def test_the_dashboard_reads_the_month_rollup(app: Starlette) -> None:
-    viewer = await viewer_of(app, "demo_shandong")
+async def test_the_dashboard_reads_the_month_rollups(app: Starlette) -> None:
     year = {"from_": date(TODAY.year - 1, 1, 1), "to": date(TODAY.year, 1, 1)}
     by = (stats.Dimension.CHILD_REGION, stats.Dimension.MONTH)
-    hours = await both(app, viewer, stats.Request(stats.Measure.CONFIRMED_HOURS, by, **year))  # type: ignore[arg-type]
-    new = await both(app, viewer, stats.Request(stats.Measure.NEW_VOLUNTEERS, by, **year))  # type: ignore[arg-type]
-    assert (hours.table, new.table) == ("rollup_record_month", "rollup_volunteer_month")
-    team = await both(app, viewer, stats.Request(stats.Measure.RECORDS, (stats.Dimension.TEAM_TYPE,)))
+    province, county = await viewer_of(app, "demo_shandong"), await viewer_of(app, "demo_lixia")
+    for viewer, tables in (
+        (province, ("rollup_record_county_month", "rollup_volunteer_county_month")),
+        (county, ("rollup_record_month", "rollup_volunteer_month")),  # its children are townships
+    ):
+        hours = await both(app, viewer, stats.Request(stats.Measure.CONFIRMED_HOURS, by, **year))  # type: ignore[arg-type]
+        new = await both(app, viewer, stats.Request(stats.Measure.NEW_VOLUNTEERS, by, **year))  # type: ignore[arg-type]
+        assert (hours.table, new.table) == tables
+    team = await both(app, province, stats.Request(stats.Measure.RECORDS, (stats.Dimension.TEAM_TYPE,)))
     assert team.table == "rollup_record_team_day"
 
 

@@ -22,10 +22,36 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-TABLES = ("rollup_record_month", "rollup_record_day", "rollup_record_team_day", "rollup_volunteer_hours", "rollup_volunteer_month", "rollup_volunteer_day", "rollup_team_day", "rollup_project_day", "rollup_sign_up_day", "rollup_certificate_day")
+TABLES = (
+    "rollup_record_county_month",
+    "rollup_record_month",
+    "rollup_record_day",
+    "rollup_record_team_day",
+    "rollup_volunteer_hours",
+    "rollup_volunteer_county_month",
+    "rollup_volunteer_month",
+    "rollup_volunteer_day",
+    "rollup_team_day",
+    "rollup_project_day",
+    "rollup_sign_up_day",
+    "rollup_certificate_day",
+)
+
+
+def _ours() -> tuple[rollups.Rollup, ...]:
+    return tuple(r for r in rollups.ROLLUPS if r.name in TABLES)
 
 
 def upgrade() -> None:
+    op.create_table(
+        "rollup_record_county_month",
+        sa.Column("region_code", sa.String(12), nullable=False, autoincrement=False),
+        sa.Column("month", sa.Date(), nullable=False, autoincrement=False),
+        sa.Column("category", sa.String(24), nullable=False, autoincrement=False),
+        sa.Column("n", sa.BigInteger(), nullable=False),
+        sa.Column("hours", sa.Numeric(14, 2), nullable=False),
+        sa.PrimaryKeyConstraint("region_code", "month", "category", name="pk_rollup_record_county_month"),
+    )
     op.create_table(
         "rollup_record_month",
         sa.Column("region_code", sa.String(12), nullable=False, autoincrement=False),
@@ -61,6 +87,14 @@ def upgrade() -> None:
         sa.Column("n", sa.BigInteger(), nullable=False),
         sa.Column("hours", sa.Numeric(14, 2), nullable=False),
         sa.PrimaryKeyConstraint("volunteer_id", name="pk_rollup_volunteer_hours"),
+    )
+    op.create_table(
+        "rollup_volunteer_county_month",
+        sa.Column("region_code", sa.String(12), nullable=False, autoincrement=False),
+        sa.Column("month", sa.Date(), nullable=False, autoincrement=False),
+        sa.Column("verified", sa.SmallInteger(), nullable=False, autoincrement=False),
+        sa.Column("n", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("region_code", "month", "verified", name="pk_rollup_volunteer_county_month"),
     )
     op.create_table(
         "rollup_volunteer_month",
@@ -114,14 +148,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("region_code", "day", "team_id", name="pk_rollup_certificate_day"),
     )
     bind = op.get_bind()
-    for rollup in rollups.ROLLUPS:
-        if rollup.name in TABLES:
-            rollups.refill(bind, rollup)
-    rollups.install_triggers(bind, tuple(r for r in rollups.ROLLUPS if r.name in TABLES))
+    for rollup in _ours():
+        rollups.refill(bind, rollup)
+    rollups.install_triggers(bind, _ours())
 
 
 def downgrade() -> None:
-    bind = op.get_bind()
-    rollups.drop_triggers(bind, tuple(r for r in rollups.ROLLUPS if r.name in TABLES))
+    rollups.drop_triggers(op.get_bind(), _ours())
     for name in reversed(TABLES):
         op.drop_table(name)
