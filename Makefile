@@ -8,7 +8,7 @@ PG_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 
 NPM_STAMP := tests/npm/node_modules/.installed
 
-.PHONY: run setup test test-pg check lint typecheck schema seed bench clean npm-tools browser
+.PHONY: run setup test test-pg check lint typecheck schema seed bench soak clean npm-tools browser
 
 $(STAMP): requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,10 @@ lock:
 # BENCH_ARGS=--skip-generate to reuse bench/.data/. Writes bench/RESULTS.<tier>-<backend>.part.md and a PNG.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py --tier $(or $(TIER),S) --backend $(or $(BACKEND),sqlite) --duration $(or $(DURATION),5) $(BENCH_ARGS)
+
+# Memory soak (bench/README.md): SOAK seconds of mixed reads on the already generated tier, RSS every 5 s.
+soak: $(STAMP)
+	$(BIN)/python bench/run.py --tier $(or $(TIER),M) --backend $(or $(BACKEND),sqlite) --skip-generate --soak $(or $(SOAK),600) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

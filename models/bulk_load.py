@@ -262,6 +262,10 @@ class BulkWriter:
                 started = time.perf_counter()
                 for definition in self.dropped:
                     await self._raw.execute(definition)
+                for name in dict.fromkeys(
+                    self.tables
+                ):  # fresh statistics, or the next query plans for empty tables
+                    await self._raw.execute(f"ANALYZE {name}")
                 self.index_seconds = time.perf_counter() - started
                 await self._conn.close()
                 self._conn = None

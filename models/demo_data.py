@@ -39,14 +39,14 @@ from decimal import Decimal
 from itertools import accumulate
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Table, func, or_, select, text
+from sqlalchemy import Connection, Table, func, inspect, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 from tqdm import tqdm  # type: ignore[import-untyped]
 
 import models  # noqa: F401  (registers every table in SQLModel.metadata)
 from models.bulk_load import BulkWriter
-from models.db import SessionFactory
+from models.db import SessionFactory, next_free_id
 from models.enums import (
     AccountStatus,
     AttendanceMethod,
@@ -277,6 +277,14 @@ class _Project:
     posts: list[_Post] = field(default_factory=list)
 
 
+def _first_free_id(conn: Connection, table: str) -> int:
+    """``next_free_id``; before migration 0007 (no ``sync_node``: the benchmark loads at an earlier revision
+    and migrates after, bench/run.py) the ids start at the top of the table, as node 0's range does."""
+    if inspect(conn).has_table("sync_node"):
+        return next_free_id(conn, table)
+    return int(conn.execute(select(func.max(SQLModel.metadata.tables[table].c.id))).scalar_one() or 0) + 1
+
+
 def _at(day: date, hour: int = 0, minute: int = 0) -> datetime:
     """A UTC instant; local time (UTC+8) is eight hours ahead."""
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)
@@ -349,9 +357,9 @@ class _Generator:
             taken = await session.execute(select(account.c.username).where(account.c.username.in_(names)))
             if clash := sorted(taken.scalars()):
                 raise RuntimeError(f"demo accounts already exist: {', '.join(clash)}")
-            for name in INSERT_ORDER:
-                top = (await session.execute(select(func.max(tables[name].c.id)))).scalar_one()
-                self.next_id[name] = int(top or 0) + 1
+            for name in INSERT_ORDER:  # the first free id of this node's range (models/db.py, id space)
+                connection = await session.connection()
+                self.next_id[name] = await connection.run_sync(_first_free_id, name)
             region = tables["region"]
             ranges = [region.c.code.between(f"{p}0000000000", f"{p}9999999999") for p in PROVINCE_WEIGHTS]
             query = select(region.c.code, region.c.name, region.c.level, region.c.parent_code)
