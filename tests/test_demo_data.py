@@ -16,14 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Select, Table, func, insert, or_, select
+from sqlalchemy import Select, Table, func, insert, inspect, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
 import models  # noqa: F401  (registers every table)
 from auth.passwords import Passwords
 from models.db import SessionFactory, make_engine, make_session_factory
-from models.demo_data import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_TODAY, generate_demo
+from models.demo_data import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_TODAY, INSERT_ORDER, generate_demo
 from models.identifiers import normalize_resident_id, validate_credit_code
 from models.pii import PiiCipher
 from tests.database import create_database, drop_database
@@ -334,3 +334,62 @@ def test_demo_password_meets_the_policy() -> None:
     for demo in DEMO_ACCOUNTS:
         assert re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{5,19}", demo.username)
     assert date(2025, 1, 1) < DEMO_TODAY
+
+
+async def test_records_per_volunteer_reaches_the_tier(tmp_path: Path) -> None:
+    """``records_per_volunteer`` (the benchmark tiers): ~10 records per volunteer, earlier service on days of
+    their own with a team they joined (or one of their county), consistent and non-overlapping; the bulk load
+    leaves the database as it found it (indexes, journal mode)."""
+    demo = await _database(tmp_path, REGIONS)
+    try:
+        indexes = await _index_names(demo)
+        demo.counts = await generate_demo(
+            demo.sessions, PiiCipher(KEY), stub_hash, volunteers=VOLUNTEERS, progress=False,
+            records_per_volunteer=10,
+        )  # fmt: skip
+        assert await _index_names(demo) == indexes
+        if demo.engine.dialect.name == "sqlite":
+            async with demo.engine.connect() as conn:
+                mode = (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar_one()
+            assert str(mode).lower() == "wal"
+        r, m, v = T["service_record"], T["team_membership"], T["volunteer"]
+        (stored,) = (await _rows(demo, select(func.count()).select_from(r)))[0]
+        assert stored == demo.counts["service_record"]
+        assert 0.9 * 10 * VOLUNTEERS <= stored <= 1.1 * 10 * VOLUNTEERS
+        history = r.c.project_id.is_(None)
+        earlier = await _rows(
+            demo,
+            select(r.c.volunteer_id, r.c.team_id, r.c.region_code, r.c.service_date, r.c.provenance, r.c.hours,
+                   r.c.started_at, r.c.ended_at, v.c.created_at, v.c.region_code)
+            .join(v, v.c.id == r.c.volunteer_id).where(history),
+        )  # fmt: skip
+        assert len(earlier) > 5 * VOLUNTEERS
+        joined = set(await _rows(demo, select(m.c.volunteer_id, m.c.team_id).where(m.c.status == "JOINED")))
+        teams = dict(await _rows(demo, select(T["team"].c.id, T["team"].c.region_code)))
+        for vid, team, region, day, provenance, hours, started, ended, created, home in earlier:
+            assert teams[team] == region
+            assert (vid, team) in joined or str(region)[:6] == str(home)[:6]
+            assert created.date() < day < DEMO_TODAY
+            assert provenance == ("MANUAL" if day >= date(2025, 1, 1) else "BULK_IMPORT")
+            assert abs((ended - started).total_seconds() / 3600 - float(hours)) <= 0.005
+        days = await _rows(demo, select(r.c.volunteer_id, r.c.service_date).where(r.c.status != "VOIDED"))
+        assert len(days) == len(set(days))  # one record per volunteer and day: never overlapping
+        per_volunteer = await _rows(
+            demo, select(func.count()).select_from(r).group_by(r.c.volunteer_id).order_by(func.count())
+        )
+        counts = [n for (n,) in per_volunteer]
+        assert counts[-1] > 3 * counts[len(counts) // 2]  # heavy-tailed, not ten each
+    finally:
+        await demo.close()
+
+
+async def _index_names(demo: Demo) -> set[str]:
+    def names(conn: Any) -> set[str]:
+        found: set[str] = set()
+        inspector = inspect(conn)
+        for table in INSERT_ORDER:
+            found |= {str(index["name"]) for index in inspector.get_indexes(table)}
+        return found
+
+    async with demo.engine.connect() as conn:
+        return await conn.run_sync(names)
