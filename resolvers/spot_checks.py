@@ -11,7 +11,7 @@ Sampling is uniform over the CONFIRMED records inside the region (through ``scop
 seed on the same data, without sorting the table:
 
 1. *Id probes.* ``MIN(id)``/``MAX(id)`` of the whole table (both ends of the primary key index), then ids
-   drawn without replacement from that range by ``random.Random(seed)``, looked up in batches of
+   drawn without replacement from that range by ``random.Random(seed)`` (``draws``), looked up in batches of
    ``PROBE_BATCH`` by primary key with the scope and status conditions. The first ``size`` hits in draw order
    are a uniform sample of the matching rows (a uniformly random permutation of the id range, filtered).
    A region holding a fair share of the table (a city: ~1 % of the ids → 100 records take ~10,000 probes, five
@@ -24,9 +24,11 @@ seed on the same data, without sorting the table:
 
 from __future__ import annotations
 
+import itertools
 import random
 import secrets
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -50,26 +52,46 @@ SEED_LIMIT = 2**31
 HASH_MULTIPLIER, HASH_MODULUS = 1103515245, 2147483647
 
 
+def draws(seed: int, low: int, high: int, limit: int) -> Iterator[int]:
+    """Up to ``limit`` distinct ids of ``[low, high]`` in a seeded uniformly random order: a shuffle of the range
+    when it is small, else draws that skip repeats (at most half the range is ever drawn, so few are skipped)."""
+    rng, span = random.Random(seed), high - low + 1
+    if span <= 2 * limit:
+        order = list(range(low, high + 1))
+        rng.shuffle(order)
+        yield from order[:limit]
+        return
+    seen: set[int] = set()
+    while len(seen) < limit:
+        value = low + rng.randrange(span)
+        if value not in seen:
+            seen.add(value)
+            yield value
+
+
 async def _probe(session: AsyncSession, viewer: Viewer, size: int, seed: int) -> list[tuple[int, str]] | None:
     """The sample by id probes, or None when the region is too sparse in the id range for the budget."""
     r = ServiceRecord
-    low, high = (await session.execute(select(func.min(col(r.id)), func.max(col(r.id))))).one()
+    ends = select(
+        select(func.min(col(r.id))).scalar_subquery(), select(func.max(col(r.id))).scalar_subquery()
+    )
+    low, high = (await session.execute(ends)).one()  # two subqueries: each end is one index probe
     if low is None or high is None:
         return []
     low, high = int(low), int(high)
-    span = high - low + 1
-    budget = min(span, PROBE_BUDGET)
-    draws = random.Random(seed).sample(range(low, high + 1), budget)
+    budget = min(high - low + 1, PROBE_BUDGET)
+    order = draws(seed, low, high, budget)
     picked: list[tuple[int, str]] = []
-    for start in range(0, budget, PROBE_BATCH):
-        batch = draws[start : start + PROBE_BATCH]
+    probed = 0
+    while probed < budget:
+        batch = list(itertools.islice(order, PROBE_BATCH))
         statement: Any = select(col(r.id), col(r.region_code)).where(
             col(r.id).in_(batch), col(r.status) == RecordStatus.CONFIRMED
         )
         found = {int(i): str(code) for i, code in (await session.execute(scope(statement, r, viewer))).all()}
         picked += [(i, found[i]) for i in batch if i in found]
-        probed = start + len(batch)
-        if len(picked) >= size or probed == span:
+        probed += len(batch)
+        if len(picked) >= size or probed == high - low + 1:
             return picked[:size]
         rate = len(picked) / probed
         if rate == 0 or (size - len(picked)) / rate > budget - probed:
@@ -80,7 +102,10 @@ async def _probe(session: AsyncSession, viewer: Viewer, size: int, seed: int) ->
 async def _hash_order(session: AsyncSession, viewer: Viewer, size: int, seed: int) -> list[tuple[int, str]]:
     r = ServiceRecord
     key = (col(r.id) * HASH_MULTIPLIER + seed) % HASH_MODULUS
-    statement: Any = select(col(r.id), col(r.region_code)).where(col(r.status) == RecordStatus.CONFIRMED)
+    confirmed = (
+        col(r.status).concat("") == RecordStatus.CONFIRMED.value
+    )  # lead with the region index, not status
+    statement: Any = select(col(r.id), col(r.region_code)).where(confirmed)
     statement = scope(statement, r, viewer).order_by(key, col(r.id)).limit(size)
     return [(int(i), str(code)) for i, code in (await session.execute(statement)).all()]
 
