@@ -9,9 +9,9 @@ one key collapse into one entry of a page (resolvers/changes.py).
 
 Position: ``(xid, seq)``. On SQLite ``xid`` is 0 (one writer at a time, so seq order is commit order). On
 PostgreSQL a sequence value can commit out of order, so ``xid`` is the writing transaction's
-``pg_current_xact_id()`` and the feed serves only entries whose ``xid`` is below the oldest running
-transaction (``pg_snapshot_xmin``): every entry that can still appear later has a larger ``xid`` than all
-served ones, so a cursor on ``(xid, seq)`` never skips a late commit.
+``pg_current_xact_id()`` and the feed serves only entries whose ``xid`` is below the oldest transaction of
+this database still running (resolvers/changes.py): every entry that can still appear later has a larger
+``xid`` than all served ones, so a cursor on ``(xid, seq)`` never skips a late commit.
 
 The triggers are generated here from one rule per table (its key column and how its region is found) and
 installed by migration 0007; a later migration that adds a synced table calls ``install_triggers`` for it.

@@ -144,10 +144,27 @@ def _scoped(scope: PeerScope) -> list[ColumnElement[bool]]:
     ]
 
 
-def _visible(session: AsyncSession) -> list[ColumnElement[bool]]:
+_RUNNING = text(
+    "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint, array_agg(backend_xid::text::bigint)"
+    " FILTER (WHERE backend_xid IS NOT NULL) FROM pg_stat_activity WHERE datname = current_database()"
+)
+
+
+async def _visible(session: AsyncSession) -> list[ColumnElement[bool]]:
+    """PostgreSQL: only entries of transactions older than every transaction of this database that is still
+    running (or, when none is, than the next transaction id), read in a statement *before* the entries. A
+    transaction that writes the log later gets a larger id; one running now holds ``backend_xid``; one that
+    ends in between is visible to the next statement (READ COMMITTED: each statement its own snapshot). The
+    cluster-wide ``pg_snapshot_xmin`` would do too, but a long transaction in any other database of the server
+    would then hold the feed back. The app's database role sees ``backend_xid`` of its own sessions; give
+    ``pg_read_all_stats`` when other roles write too."""
     if session.get_bind().dialect.name != "postgresql":
         return []
-    horizon = text("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+    xmax, running = (await session.execute(_RUNNING)).one()
+    horizon = int(xmax)
+    for short in running or ():  # 32-bit backend_xid -> the 64-bit id of the same epoch as xmax
+        full = (horizon >> 32 << 32) + int(short)
+        horizon = min(horizon, full if full <= int(xmax) else full - (1 << 32))
     return [col(ChangeLog.xid) < horizon]
 
 
@@ -164,7 +181,7 @@ async def read_page(
                 col(ChangeLog.row_key),
                 col(ChangeLog.region_code),
             )
-            .where(position > tuple_(since[0], since[1]), *_scoped(scope), *_visible(session))
+            .where(position > tuple_(since[0], since[1]), *_scoped(scope), *(await _visible(session)))
             .order_by(col(ChangeLog.xid), col(ChangeLog.seq))
             .limit(first + 1)
         )
@@ -192,7 +209,7 @@ async def read_page(
 async def count_pending(session: AsyncSession, scope: PeerScope, since: Position) -> int:
     position = tuple_(col(ChangeLog.xid), col(ChangeLog.seq))
     query = select(func.count()).where(
-        position > tuple_(since[0], since[1]), *_scoped(scope), *_visible(session)
+        position > tuple_(since[0], since[1]), *_scoped(scope), *(await _visible(session))
     )
     return int((await session.execute(query)).scalar_one())
 

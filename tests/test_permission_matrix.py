@@ -18,6 +18,7 @@ from starlette.applications import Starlette
 import models as m
 from models.db import SessionFactory
 from models.enums import MembershipStatus, Role
+from resolvers.peers import create_peer_account
 from schema.directives import SensitiveKind
 from schema.permissions import mask
 from tests.conftest import Api, login
@@ -597,3 +598,39 @@ async def test_supervision_fields(
     )
     assert total == len(expected)
     assert expected or role in SUPERVISION_MAY_BE_EMPTY, f"{role} {field}: the cell has no rows to test"
+
+
+# --- the change feed: peer instances' service accounts only (docs/deploy.md) --------------------------------
+
+FEED = "{ changes(first: 100) { node changes { table regionCode } } }"
+FEED_MATRIX = {**{role: "F" for role in ROLES}, "anonymous": "U", "peer_shandong": "R"}
+"""R: the province's subtree only; U/F as above. A peer account reads nothing else."""
+PEER_PASSWORD = "Peer#Matrix2026"
+
+
+@pytest.fixture(scope="module")
+async def peer_token(app: Starlette, api: Api) -> str:
+    services = app.state.services
+    await create_peer_account(services.settings, services.writes, "matrix_peer_sd", PEER_PASSWORD, "37")
+    return await login(api, "matrix_peer_sd", PEER_PASSWORD)
+
+
+@pytest.mark.parametrize(("role", "cell"), list(FEED_MATRIX.items()), ids=list(FEED_MATRIX))
+async def test_change_feed(api: Api, tokens: dict[str, str], peer_token: str, role: str, cell: str) -> None:
+    viewer = api.as_(peer_token) if role == "peer_shandong" else client(api, tokens, role)
+    body = await viewer.gql(FEED)
+    if cell != "R":
+        assert body["data"] is None
+        assert codes(body) == [{"U": "UNAUTHENTICATED", "F": "FORBIDDEN"}[cell]]
+        return
+    changes = body["data"]["changes"]["changes"]
+    assert changes and all(c["regionCode"].startswith("37") for c in changes)
+
+
+async def test_a_peer_account_reads_nothing_but_the_feed(api: Api, peer_token: str) -> None:
+    peer = api.as_(peer_token)
+    for field in ROOT_LISTS:
+        if field == "auditEvents":
+            assert codes(await peer.gql("{ auditEvents(first: 1) { totalCount } }")) == ["FORBIDDEN"]
+        else:
+            assert await walk(peer, field) == (set(), 0), field

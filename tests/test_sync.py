@@ -11,8 +11,13 @@ source: nothing lost, nothing twice.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import json
+import os
+import signal
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -28,9 +33,9 @@ from sqlmodel import SQLModel
 from models.change_log import is_synced, region_sql
 from models.db import make_write_session_factory
 from resolvers.peers import create_peer_account
-from resolvers.sync import Peer, SyncReport, sync_once
+from resolvers.sync import Peer, SyncReport, sync_every, sync_once
 from resolvers.sync_apply import account_refs
-from settings import Settings
+from settings import ROOT, Settings
 from tests.conftest import DEMO_PASSWORD
 from tests.database import create_database, drop_database
 from tests.live_server import serving
@@ -283,3 +288,87 @@ async def test_a_sync_killed_halfway_resumes_without_loss_or_duplicates(
                 await conn.execute(text("SELECT count(*), count(DISTINCT volunteer_number) FROM volunteer"))
             ).one()
         assert numbers[0] == numbers[1] == len(source["volunteer"])
+
+
+async def _pages(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        return int((await conn.execute(text("SELECT coalesce(sum(pages), 0) FROM sync_state"))).scalar_one())
+
+
+async def _cli_sync(province: Instance, national: Instance) -> asyncio.subprocess.Process:
+    env = {
+        **os.environ,
+        "DATABASE_URL": province.settings.database_url,
+        "ZHIYUAN_DEPLOYMENT_MODE": province.settings.deployment_mode,
+        "ZHIYUAN_VAR_DIR": str(province.settings.var_dir),
+    }
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "cli.py",
+        "sync",
+        "--peer",
+        national.url,
+        "--credentials",
+        f"peer_sd:{PEER_PASSWORD}",
+        "--page-size",
+        "5",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def test_cli_sync_killed_with_sigkill_resumes_and_runs_on_a_schedule(
+    settings: Settings, tmp_path: Path
+) -> None:
+    async with pair(settings, tmp_path) as (national, province):
+        # given `cli.py sync` is killed (SIGKILL) after a few pages of the initial load
+        killed = await _cli_sync(province, national)
+        for _ in range(3000):
+            if await _pages(province.engine) >= 3 or killed.returncode is not None:
+                break
+            await asyncio.sleep(0.01)
+        killed.send_signal(signal.SIGKILL)
+        await killed.wait()
+        assert killed.returncode == -signal.SIGKILL
+        done_before = await _pages(province.engine)
+        assert done_before >= 3
+
+        # when it runs again
+        rerun = await _cli_sync(province, national)
+        out, err = await rerun.communicate()
+        assert rerun.returncode == 0, err.decode()
+
+        # then it went on from where it stopped, showed its progress, and nothing is missing or doubled
+        assert "sync from node 0" in out.decode() and "sync node 0" in err.decode()
+        assert ": 0 pages" not in out.decode()  # the first run had not finished
+        assert_same(await subtree(national.engine), await subtree(province.engine))
+
+        # and on a schedule, a later registration on the ministry's side arrives by itself
+        task = asyncio.create_task(
+            sync_every(
+                province.engine,
+                37,
+                Peer(national.url, username="peer_sd", password=PEER_PASSWORD),
+                0.2,
+                progress=False,
+            )
+        )
+        try:
+            number = (await national.data(REGISTER, {"input": volunteer("370103000000")}))[
+                "registerVolunteer"
+            ]["volunteerNumber"]
+            found = None
+            for _ in range(300):
+                async with province.engine.connect() as conn:
+                    query = text("SELECT id FROM volunteer WHERE volunteer_number = :n")
+                    found = (await conn.execute(query, {"n": number})).scalar_one_or_none()
+                if found is not None:
+                    break
+                await asyncio.sleep(0.05)
+            assert found is not None
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
