@@ -8,6 +8,7 @@ through ``scope()``); (2) each ``rollup_*`` table equals ``models.rollups.aggreg
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -25,6 +26,7 @@ from auth.viewer import Grant, Viewer
 from models import rollups
 from models.columns import UtcDateTime
 from models.enums import Role
+from models.rollups import ROLLUP_TABLES
 from resolvers import statistics as stats
 from resolvers.records import RecordEdit, correct_record
 from tests.conftest import Api
@@ -438,3 +440,31 @@ async def test_the_legacy_import_keeps_rollups_exact(tmp_path: Path) -> None:
         assert await rollups_match_base(db.engine) > 0
     finally:
         await db.close()
+
+
+async def test_concurrent_writers_to_one_rollup_row_lose_nothing(app: Starlette) -> None:
+    """Many transactions add records with the same (region, day, category) at once: on PostgreSQL they queue on
+    the rollup row's lock; every increment lands."""
+    sessions = app.state.services.sessions
+    async with sessions() as session, session.begin():
+        team = m.Team(name="汇总测试队", team_type="LEGAL_PERSON", region_code=REGION_A)
+        volunteer = m.Volunteer(**_volunteer(99, REGION_A))
+        session.add_all([team, volunteer])
+        await session.flush()
+        assert team.id is not None and volunteer.id is not None
+        team_id, volunteer_id = team.id, volunteer.id
+
+    async def one(i: int) -> None:
+        async with app.state.services.writes() as session, session.begin():  # as the app writes
+            row = _record(volunteer_id, team_id, 3, status="CONFIRMED", legacy_id=f"rollup-concurrent-{i}")
+            await session.execute(insert(SQLModel.metadata.tables["service_record"]), [row])
+
+    try:
+        await asyncio.gather(*(one(i) for i in range(40)))
+        await rollups_match_base(app)
+        async with sessions() as session:
+            day = ROLLUP_TABLES["rollup_record_day"]
+            n = (await session.execute(select(day.c.n).where(day.c.region_code == REGION_A))).scalar_one()
+        assert n == 40
+    finally:
+        await _remove(app)
