@@ -81,7 +81,9 @@ async def age_team(w: World, team: int, days: int) -> None:
 
 
 async def alerts(w: World, **where: Any) -> list[m.SupervisionAlert]:
-    return list(await w.rows(m.SupervisionAlert, **where))
+    """The alerts of the world's city (the first 4 digits of its region), as stored."""
+    city = w.region[:4]
+    return [a for a in await w.rows(m.SupervisionAlert, **where) if a.region_code.startswith(city)]
 
 
 async def ensure_supervision_rows(app: Starlette) -> None:

@@ -8,6 +8,7 @@ The world lives in 南宁 (广西), which the demo data does not use: 兴宁区 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -18,8 +19,9 @@ from starlette.applications import Starlette
 
 import models as m
 from models.enums import TeamStatus
+from models.kv import MemoryStore
 from models.supervision import AlertRule, AlertStatus
-from resolvers.supervision import months_before
+from resolvers.supervision import LOCK_KEY, months_before, supervise_forever
 from tests.conftest import Api
 from tests.record_world import CHINA, World, code_of, make_world, region_grant
 from tests.supervision_world import add_certificate, add_records, age_team, alerts, today
@@ -492,3 +494,29 @@ def test_months_before() -> None:
     assert months_before(date(2024, 3, 31), 1) == date(2024, 2, 29)
     assert months_before(date(2026, 1, 15), 6) == date(2025, 7, 15)
     assert months_before(date(2026, 8, 31), 2) == date(2026, 6, 30)
+
+
+async def test_in_process_scheduler_runs_one_pass_per_interval(
+    app: Starlette, world: World, made: Situation, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two workers sharing one key-value store: the first takes the interval's lock and runs the national pass,
+    the second skips it. (Last in this module: a national pass raises alerts everywhere.)"""
+    services = app.state.services
+    store = MemoryStore()
+    caplog.set_level(logging.INFO, logger="zhiyuan.supervision")
+    workers = [asyncio.create_task(supervise_forever(services, store, 60)) for _ in range(2)]
+    try:
+        for _ in range(600):
+            if any("supervision pass:" in r.getMessage() for r in caplog.records):
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)
+    finally:
+        for task in workers:
+            task.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+    passes = [r for r in caplog.records if "supervision pass:" in r.getMessage()]
+    assert len(passes) == 1 and await store.get(LOCK_KEY) == "2"
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    with pytest.raises(ValueError):
+        await supervise_forever(services, store, 0)
