@@ -128,10 +128,11 @@ async def create_spot_check(
     target = region_viewer(viewer, region_code)
     seed = secrets.randbelow(SEED_LIMIT) if seed is None else seed
     assert viewer.account_id is not None
-    async with services.writes() as session, session.begin():
+    async with services.sessions() as session:  # drawn on a read session: no write lock while probing
         sample = await sample_records(session, target, size, seed)
-        if not sample:
-            raise AppError("INVALID_STATE", key="NO_RECORDS_TO_SAMPLE", field="regionCode")
+    if not sample:
+        raise AppError("INVALID_STATE", key="NO_RECORDS_TO_SAMPLE", field="regionCode")
+    async with services.writes() as session, session.begin():
         check = SpotCheck(
             region_code=region_code, created_by_id=viewer.account_id, sample_size=size, seed=seed
         )
