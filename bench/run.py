@@ -302,6 +302,11 @@ class Fixtures:
         finally:
             await engine.dispose()
 
+    def now(self) -> Any:
+        """The current instant as a bind value: SQLite stores UTC text, asyncpg wants a datetime."""
+        now = datetime.now(UTC)
+        return now if "postgresql" in self.url else now.replace(tzinfo=None).isoformat(" ")
+
     def prepare(self, base: str) -> None:
         from settings import load_settings
 
@@ -345,7 +350,7 @@ class Fixtures:
 
     def _sign_up_pairs(self) -> list[tuple[str, int]]:
         """(token, post id): volunteers of a county with no sign-ups, each once, on open PUBLIC posts there."""
-        now = datetime.now(UTC).replace(tzinfo=None).isoformat(" ")
+        now = self.now()
         posts = self.sql(
             "SELECT po.id, p.region_code FROM post po JOIN project p ON p.id = po.project_id"
             " WHERE p.status = 'PUBLISHED' AND p.signup_scope = 'PUBLIC' AND p.starts_at > :now"
@@ -371,7 +376,7 @@ class Fixtures:
     def _check_in_pairs(self) -> list[tuple[str, int, int, int]]:
         """(token, sign-up id, project id, sign-in point id): ACCEPTED sign-ups of projects running now, each
         volunteer once (one open check-in per volunteer), at the project's first sign-in point."""
-        now = datetime.now(UTC).replace(tzinfo=None).isoformat(" ")
+        now = self.now()
         rows = self.sql(
             "SELECT s.id, v.id, v.name, p.id, min(sp.id) FROM sign_up s"
             " JOIN project p ON p.id = s.project_id JOIN post po ON po.id = s.post_id"
