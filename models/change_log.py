@@ -73,6 +73,14 @@ ALSO_LOG = {"volunteer": "account_id", "role_grant": "account_id"}
 """Rows that also log the account they point at, just before themselves: an account gets its region only when
 a volunteer profile or grant links it, and the peer must receive it before the row that refers to it."""
 
+_VISITOR = (
+    "FROM volunteer zv, (SELECT {region} AS r) zr WHERE zv.id = {row}.volunteer_id AND zr.r IS NOT NULL"
+    " AND substr(zv.region_code, 1, 2) <> substr(zr.r, 1, 2)"
+)
+"""A row of one province that names a volunteer registered in another (a Zhejiang volunteer serving in
+Shandong) also logs that volunteer and their account under the row's region, so the row's province receives
+them first — as reference copies its own writes never touch."""
+
 
 class ChangeLog(SQLModel, table=True):
     __tablename__ = "change_log"
@@ -124,9 +132,19 @@ def sqlite_triggers(table: str, columns: set[str]) -> list[str]:
         if op != "D":
             body.append(
                 "SELECT RAISE(ABORT, 'OUTSIDE_INSTANCE_SUBTREE') FROM sync_node zn, (SELECT "
-                f"{region} AS r) zr WHERE zn.id = 1 AND zn.prefix <> '' AND zr.r IS NOT NULL"
-                " AND substr(zr.r, 1, 2) <> zn.prefix;"
+                f"{region} AS r) zr WHERE zn.id = 1 AND zn.prefix <> '' AND zn.origin IS NULL"
+                " AND zr.r IS NOT NULL AND substr(zr.r, 1, 2) <> zn.prefix;"
             )
+        if op != "D" and "volunteer_id" in columns and table != "volunteer":
+            visitor = _VISITOR.format(region=region, row=row)
+            for name, key_sql, extra in (
+                ("account", "zv.account_id", " AND zv.account_id IS NOT NULL"),
+                ("volunteer", "zv.id", ""),
+            ):
+                body.append(
+                    f"INSERT INTO change_log {_log_columns()} SELECT 0, '{name}', CAST({key_sql} AS TEXT), zr.r,"
+                    f" substr(zr.r, 1, 2), 'U', datetime('now'), {origin} {visitor}{extra};"
+                )
         if table in ALSO_LOG:
             ref = f"{row}.{ALSO_LOG[table]}"
             body.append(
@@ -158,6 +176,18 @@ def postgresql_triggers(table: str, columns: set[str]) -> list[str]:
             f"    INSERT INTO change_log {_log_columns()} VALUES (x, 'account', NEW.{ref}::text, r,"
             " substr(r, 1, 2), 'U', now(), n.origin);\n  END IF;\n"
         )
+    if "volunteer_id" in columns and table != "volunteer":
+        visitor = (  # plpgsql: the variable r itself (a column alias named r would be ambiguous)
+            "FROM volunteer zv WHERE zv.id = NEW.volunteer_id AND r IS NOT NULL"
+            " AND substr(zv.region_code, 1, 2) <> substr(r, 1, 2)"
+        )
+        also += (
+            "  IF TG_OP <> 'DELETE' THEN\n"
+            f"    INSERT INTO change_log {_log_columns()} SELECT x, 'account', zv.account_id::text, r,"
+            f" substr(r, 1, 2), 'U', now(), n.origin {visitor} AND zv.account_id IS NOT NULL;\n"
+            f"    INSERT INTO change_log {_log_columns()} SELECT x, 'volunteer', zv.id::text, r,"
+            f" substr(r, 1, 2), 'U', now(), n.origin {visitor};\n  END IF;\n"
+        )
     function = f"""CREATE OR REPLACE FUNCTION change_log_{table}() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   r text; k text; n record; x bigint := pg_current_xact_id()::text::bigint;
@@ -168,7 +198,8 @@ BEGIN
     r := {new_region}; k := NEW.{key}::text;
   END IF;
   SELECT prefix, origin INTO n FROM sync_node WHERE id = 1;
-  IF TG_OP <> 'DELETE' AND n.prefix <> '' AND r IS NOT NULL AND substr(r, 1, 2) <> n.prefix THEN
+  IF TG_OP <> 'DELETE' AND n.prefix <> '' AND n.origin IS NULL AND r IS NOT NULL
+     AND substr(r, 1, 2) <> n.prefix THEN
     RAISE EXCEPTION 'OUTSIDE_INSTANCE_SUBTREE' USING ERRCODE = 'check_violation';
   END IF;
 {also}  INSERT INTO change_log {_log_columns()}

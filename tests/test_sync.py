@@ -3,7 +3,7 @@
 ``resolvers/sync.py`` — the code behind ``cli.py sync``.
 
 Given both sides write through the GraphQL API (registrations, a team, an admin, a project whose post is
-removed, and one team edited on both sides), when each side pulls the other's feed, then every synced table
+removed, a Zhejiang volunteer applying to a Shandong team, and one team edited on both sides), when each side pulls the other's feed, then every synced table
 holds the same rows for the 370000 subtree on both, and the conflicting edit holds the province's value (the
 owner region wins). A sync interrupted inside its third page and run again ends with the same rows as the
 source: nothing lost, nothing twice.
@@ -219,6 +219,9 @@ async def test_both_sides_write_and_converge_with_the_owner_winning(
         assert outside["errors"][0]["extensions"]["reason"] == "OUTSIDE_INSTANCE"
 
         await national.data(REGISTER, {"input": volunteer("370103000000")})
+        visitor = (await national.data(REGISTER, {"input": volunteer("330106000000")}))["registerVolunteer"]
+        apply = "mutation($id: ID!) { applyToTeam(teamId: $id) { status } }"
+        await national.data(apply, {"id": team_id}, token=visitor["session"]["accessToken"])
         ministry = await national.login("demo_ministry")
         admin = {
             "username": f"sd_admin_{unique():05d}",
@@ -240,6 +243,12 @@ async def test_both_sides_write_and_converge_with_the_owner_winning(
         for side, token in ((national, team_admin_nat), (province, team_admin_prov)):
             query = "query($id: ID!) { node(id: $id) { ... on Team { description } } }"
             assert (await side.data(query, {"id": team_id}, token=token))["node"]["description"] == "省里修改"
+
+        # and the Zhejiang volunteer who applied to the Shandong team came along with the application
+        async with province.engine.connect() as conn:
+            query = text("SELECT region_code FROM volunteer WHERE volunteer_number = :n")
+            copied = (await conn.execute(query, {"n": visitor["volunteerNumber"]})).scalar_one()
+        assert copied == "330106000000"
 
         # and a second round moves nothing but its own confirmations
         again = await national.sync_from(province, "peer_mca"), await province.sync_from(national, "peer_sd")
