@@ -311,6 +311,8 @@ class _Generator:
         self.records_per_volunteer = records_per_volunteer
         self.extra_mean = 0.0
         self.history_records = 0
+        self.history_planned = 0.0
+        """Sum of ``extra_mean`` over the volunteers so far: what ``add_history`` was asked for on average."""
         """Mean number of earlier-service records per volunteer in the current chunk (set per chunk)."""
         self.writer: BulkWriter | None = None
         self.rng = random.Random(seed)
@@ -849,6 +851,7 @@ class _Generator:
         they joined none), without a project or attendance: MANUAL after 2024, BULK_IMPORT before.
         """
         rng = self.rng
+        self.history_planned += self.extra_mean
         if self.extra_mean <= 0 or not (teams := joined or county.teams):
             return
         wanted = int(rng.expovariate(1 / self.extra_mean) + 0.5)
@@ -969,12 +972,15 @@ class _Generator:
 
     def plan_history(self, start: int, stop: int) -> None:
         """The mean number of earlier records per volunteer for this chunk, so that the records written so
-        far plus this chunk's come to ``records_per_volunteer`` × volunteers (corrects the sampling drift)."""
+        far plus this chunk's come to ``records_per_volunteer`` × volunteers (corrects the sampling drift and
+        the share ``add_history`` could not place)."""
         if self.records_per_volunteer is None:
             return
         natural = (self.counts["service_record"] - self.history_records) / start if start else NATURAL_RECORDS
+        # volunteers without a team or free days get fewer than asked: ask for more by the shortfall seen so far
+        made = self.history_records / self.history_planned if self.history_planned else 1.0
         owed = self.records_per_volunteer * stop - self.counts["service_record"]
-        self.extra_mean = max(0.0, owed / (stop - start) - natural)
+        self.extra_mean = max(0.0, owed / (stop - start) - natural) / max(made, 0.5)
 
     async def run(self, progress: bool) -> None:
         """Generate and write ``VOLUNTEER_CHUNK`` volunteers at a time; the first chunk carries the rest.
