@@ -405,8 +405,9 @@ def refill(connection: Connection, rollup: Rollup) -> int:
     return int(connection.execute(text(f"SELECT count(*) FROM {rollup.name}")).scalar_one())
 
 
-async def rebuild(engine: AsyncEngine, report: Callable[[str], None] = print) -> dict[str, int]:
-    """Rebuild every rollup from the base tables, one transaction per table (``cli.py rebuild-rollups``).
+async def rebuild(engine: AsyncEngine, report: Callable[[str], None] = print) -> dict[str, tuple[int, float]]:
+    """Rebuild every rollup from the base tables, one transaction per table (``cli.py rebuild-rollups``);
+    returns each table's (rows, seconds).
 
     Missing rollup tables are created and every trigger is (re)installed first, so the command also repairs a
     database whose triggers a table rebuild dropped.
@@ -419,19 +420,20 @@ async def rebuild(engine: AsyncEngine, report: Callable[[str], None] = print) ->
             lambda sync: SQLModel.metadata.create_all(sync, tables=list(ROLLUP_TABLES.values()))
         )
         await conn.run_sync(install_triggers)
-    counts: dict[str, int] = {}
+    counts: dict[str, tuple[int, float]] = {}
     for i, rollup in enumerate(ROLLUPS, 1):
         started = time.perf_counter()
         async with engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 await conn.exec_driver_sql(f"LOCK TABLE {rollup.name} IN EXCLUSIVE MODE")
-            counts[rollup.name] = await conn.run_sync(refill, rollup)
+            rows = await conn.run_sync(refill, rollup)
         seconds = time.perf_counter() - started
-        report(f"[{i}/{len(ROLLUPS)}] {rollup.name}: {counts[rollup.name]} rows ({seconds:.1f} s)")
+        counts[rollup.name] = (rows, round(seconds, 1))
+        report(f"[{i}/{len(ROLLUPS)}] {rollup.name}: {rows} rows ({seconds:.1f} s)")
     return counts
 
 
-async def rebuild_database(database_url: str) -> dict[str, int]:
+async def rebuild_database(database_url: str) -> dict[str, tuple[int, float]]:
     """``cli.py rebuild-rollups``: ``rebuild`` on a database given by its URL."""
     from models.db import make_engine
 
