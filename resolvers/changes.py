@@ -21,7 +21,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     ColumnElement,
     Date,
     DateTime,
@@ -29,7 +28,6 @@ from sqlalchemy import (
     Numeric,
     Table,
     func,
-    null,
     or_,
     select,
     text,
@@ -101,9 +99,7 @@ def decode_row(table: Table, data: dict[str, Any]) -> dict[str, Any]:
         if column.name not in data:
             continue
         value, kind = data[column.name], column.type
-        if value is None and isinstance(kind, JSON):
-            value = null()  # SQL NULL, not the JSON text 'null' SQLAlchemy would store for None
-        elif value is not None:
+        if value is not None:
             if isinstance(kind, LargeBinary):
                 value = base64.b64decode(value)
             elif isinstance(kind, DateTime) or getattr(kind, "impl", None).__class__ is DateTime:

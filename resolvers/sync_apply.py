@@ -22,7 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, delete, select, text, tuple_, update
+from sqlalchemy import JSON, Table, bindparam, delete, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,7 +33,6 @@ from models.change_log import is_synced, key_column
 from models.columns import utcnow
 from resolvers.changes import decode_row, key_value, parse_position
 
-MAX_PARAMETERS = 30000
 ORDER = {table.name: index for index, table in enumerate(SQLModel.metadata.sorted_tables)}
 
 
@@ -94,13 +93,16 @@ async def _null_missing_accounts(session: AsyncSession, table: Table, rows: list
 
 
 async def _upsert(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
+    """One INSERT … ON CONFLICT (key) DO UPDATE run over the rows (executemany: compiled once). JSON columns
+    bind None as SQL NULL, as the writing side stored it."""
     key = key_column(table.name)
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    per_statement = max(1, MAX_PARAMETERS // max(1, len(rows[0])))
-    for start in range(0, len(rows), per_statement):
-        statement = insert(table).values(rows[start : start + per_statement])
-        updates = {c: statement.excluded[c] for c in rows[0] if c != key}
-        await session.execute(statement.on_conflict_do_update(index_elements=[key], set_=updates))
+    json_nulls = {
+        c: bindparam(c, type_=JSON(none_as_null=True)) for c in rows[0] if isinstance(table.c[c].type, JSON)
+    }
+    statement = insert(table).values(json_nulls) if json_nulls else insert(table)
+    updates = {c: statement.excluded[c] for c in rows[0] if c != key}
+    await session.execute(statement.on_conflict_do_update(index_elements=[key], set_=updates), rows)
 
 
 async def apply_page(
@@ -116,7 +118,7 @@ async def apply_page(
     if session.get_bind().dialect.name == "sqlite":
         await session.execute(text("PRAGMA defer_foreign_keys = ON"))
     await session.execute(update(SyncNode).where(col(SyncNode.id) == 1).values(origin=peer_node))
-    state = await session.get(SyncState, peer_node)
+    state = await session.get(SyncState, peer_node, with_for_update=True)  # pages of concurrent runs queue
     if state is None:
         state = SyncState(peer_node=peer_node)
         session.add(state)
