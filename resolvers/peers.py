@@ -61,8 +61,7 @@ async def create_peer_account(
                 action="GRANT_PEER",
                 subject_type="Account",
                 subject_id=account.id,
-                region_code=region,
-                detail={"username": username},
+                detail={"username": username, "peerRegion": region},  # the instance's own account: no region
             )
         )
         return account.id

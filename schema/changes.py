@@ -26,9 +26,7 @@ class Change:
 
 @strawberry.type(description="A page of the change feed (变更页)")
 class ChangePage:
-    node: int = strawberry.field(
-        description="The serving instance's node: 0 the ministry, else the province code (节点)"
-    )
+    node: int = strawberry.field(description="Serving node: 0 the ministry, else the province code (节点)")
     cursor: str = strawberry.field(description="Pass as `since` for the next page (游标)")
     has_more: bool = strawberry.field(description="More changes follow this page (是否还有)")
     changes: list[Change] = strawberry.field(description="The changed rows, parents before children (变更)")

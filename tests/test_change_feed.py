@@ -97,6 +97,13 @@ async def test_the_feed_is_for_peer_service_accounts_of_the_right_scope(
     assert accounts and all(a["username"] != "demo_ministry" for a in accounts)
 
 
+async def test_the_peer_of_a_province_without_rows_reads_an_empty_feed(app: Starlette, api: Api) -> None:
+    services = app.state.services
+    await create_peer_account(services.settings, services.writes, "feed_peer_xj", PASSWORD, "65")
+    page = await api.as_(await login(api, "feed_peer_xj", PASSWORD)).data(FEED, {"since": "", "first": 100})
+    assert page["changes"] == {"node": 0, "cursor": "0.0", "hasMore": False, "pending": 0, "changes": []}
+
+
 async def _entries_after(app: Starlette, since: tuple[int, int]) -> list[Any]:
     async with app.state.services.sessions() as session:
         return (await read_page(session, 0, SHANDONG, since, 1000)).changes

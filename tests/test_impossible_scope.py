@@ -58,8 +58,18 @@ PUBLIC_REFERENCE = {
 }
 """The SDL, the region tree, the provinces' rollout status, certificate verification by number and code
 with the signing key, and the public search of published projects: the same for every viewer."""
-LOOKUPS = {"node", "nodes", "viewer", "volunteerByNumber", "teamByCreditCode", "_entities", "statistics"}
-"""Root fields tested one by one below (``statistics``: in tests/test_statistics.py, every measure)."""
+LOOKUPS = {
+    "node",
+    "nodes",
+    "viewer",
+    "volunteerByNumber",
+    "teamByCreditCode",
+    "_entities",
+    "statistics",
+    "changes",
+}
+"""Root fields tested one by one below (``statistics``: in tests/test_statistics.py, every measure; ``changes``:
+in tests/test_change_feed.py, the peer of a province without rows)."""
 NOT_FETCHABLE = {"Account"}
 """Node types that ``node`` refuses for everybody (BAD_ID): accounts are not browsable."""
 
