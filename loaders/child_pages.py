@@ -61,6 +61,8 @@ class ChildPages(DataLoader[ChildKey, Page], Generic[M]):
         return [pages.get(key) or Page([], key[1].offset, False, 0) for key in keys]
 
     async def _group(self, conn: AsyncConnection, args: PageArgs, parent_ids: set[Any]) -> dict[Any, Page]:
+        if len(parent_ids) == 1 and args.offset == 0:
+            return await self._first_page(conn, args, next(iter(parent_ids)))
         parent_col = getattr(self.model, self.parent)
         names, columns = table_columns(self.model)
         number = func.row_number().over(
@@ -91,3 +93,22 @@ class ChildPages(DataLoader[ChildKey, Page], Generic[M]):
             key: Page(grouped[key][: args.first], args.offset, len(grouped[key]) > args.first, count)
             for key, count in totals.items()
         }
+
+    async def _first_page(self, conn: AsyncConnection, args: PageArgs, parent_id: Any) -> dict[Any, Page]:
+        """The first page of one parent (a node's own nested list): the same rows, order and total as the
+        windowed statement, as a plain ``ORDER BY … LIMIT first + 1`` — no subquery to build. The total
+        (``COUNT(*) OVER ()``, counted before the LIMIT) only when asked for; no rows means a total of 0."""
+        selected: list[Any] = [self.model.__table__]  # type: ignore[attr-defined]
+        if args.with_total:
+            selected.append(func.count().over().label("_total"))
+        ranked = select(*selected).where(getattr(self.model, self.parent) == parent_id)
+        statement = (
+            scope(apply(ranked, self.model, args.where), self.model, self.viewer)
+            .order_by(*order_columns(self.model, args.order))
+            .limit(args.first + 1)
+        )
+        rows = (await conn.execute(statement)).all()
+        if not rows:
+            return {}
+        total = rows[0]._total if args.with_total else None
+        return {parent_id: Page(rows[: args.first], 0, len(rows) > args.first, total)}
