@@ -1,13 +1,23 @@
-"""Where a bearer token becomes the viewer: a Starlette authentication backend, once per request."""
+"""Where a bearer token becomes the viewer: a Starlette authentication backend, once per request.
+
+Verified tokens are remembered (a small LRU keyed by the exact token string) until they expire: the same
+token always names the same viewer, so a repeat skips the signature check, the claim checks and building the
+Viewer — about a tenth of a small query's time (bench/PERF-NOTES.md). Nothing else is cached: a token not seen
+before, forged or expired is verified by ``TokenService.decode_access`` as always, and each app (and so each
+key configuration) has its own cache.
+"""
 
 from __future__ import annotations
+
+import time
+from collections import OrderedDict
 
 import orjson
 from starlette.authentication import AuthCredentials, AuthenticationBackend, AuthenticationError, BaseUser
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
-from auth.tokens import InvalidToken, TokenService
+from auth.tokens import LEEWAY_SECONDS, InvalidToken, TokenService
 from auth.viewer import ANONYMOUS, Viewer
 
 
@@ -25,8 +35,28 @@ class ViewerUser(BaseUser):
 
 
 class BearerAuth(AuthenticationBackend):
-    def __init__(self, tokens: TokenService) -> None:
+    def __init__(self, tokens: TokenService, remember: int = 4096) -> None:
         self.tokens = tokens
+        self.remember = remember
+        self._verified: OrderedDict[str, tuple[Viewer, float]] = OrderedDict()
+        """token -> (its viewer, the time until which ``decode_access`` would accept it: exp + leeway)."""
+
+    def viewer_for(self, token: str) -> Viewer:
+        """The token's viewer; raises like ``decode_access``/``Viewer.from_claims`` for a bad token."""
+        hit = self._verified.get(token)
+        if hit is not None:
+            if time.time() < hit[1]:
+                self._verified.move_to_end(token)
+                return hit[0]
+            del self._verified[token]
+        claims = self.tokens.decode_access(token)
+        viewer = Viewer.from_claims(claims)
+        expires = claims.get("exp")
+        if self.remember > 0 and isinstance(expires, int):
+            self._verified[token] = (viewer, expires + LEEWAY_SECONDS)
+            if len(self._verified) > self.remember:
+                self._verified.popitem(last=False)
+        return viewer
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
         header = conn.headers.get("authorization")
@@ -36,8 +66,7 @@ class BearerAuth(AuthenticationBackend):
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthenticationError("malformed Authorization header")
         try:
-            claims = self.tokens.decode_access(token.strip())
-            viewer = Viewer.from_claims(claims)
+            viewer = self.viewer_for(token.strip())
         except (InvalidToken, KeyError, ValueError, TypeError) as exc:
             raise AuthenticationError("invalid token") from exc
         return AuthCredentials(["authenticated"]), ViewerUser(viewer)
