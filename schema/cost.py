@@ -8,9 +8,11 @@ response reports ``extensions.cost`` = ``{"requested": …, "budget": …}``.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import (
     FieldNode,
@@ -113,6 +115,36 @@ def operation_cost(
     return _Coster(schema, fragments, variables or {}).cost(operation.selection_set, root)
 
 
+_COSTS: OrderedDict[tuple[str, str | None, bytes], int] = OrderedDict()
+_COSTS_SIZE = 1000
+
+
+def cached_operation_cost(
+    schema: GraphQLSchema,
+    query: str | None,
+    document: Any,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+) -> int:
+    """``operation_cost`` remembered by (query text, operation name, variables): the cost is a function of
+    those alone (the budget, which depends on the viewer, is not cached). Variables that are not plain JSON
+    are costed without the cache."""
+    if query is None:
+        return operation_cost(schema, document, operation_name, variables)
+    try:
+        key = (query, operation_name, orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS))
+    except TypeError:
+        return operation_cost(schema, document, operation_name, variables)
+    cost = _COSTS.get(key)
+    if cost is None:
+        cost = _COSTS[key] = operation_cost(schema, document, operation_name, variables)
+        if len(_COSTS) > _COSTS_SIZE:
+            _COSTS.popitem(last=False)
+    else:
+        _COSTS.move_to_end(key)
+    return cost
+
+
 class CostLimit(SchemaExtension):
     def __init__(self) -> None:
         self.cost: dict[str, int] = {}
@@ -122,8 +154,8 @@ class CostLimit(SchemaExtension):
         context = ctx.context
         settings = context.services.settings
         budget = budget_for(context.viewer, settings.cost_budgets)
-        requested = operation_cost(
-            ctx.schema._schema, ctx.graphql_document, ctx.operation_name, ctx.variables
+        requested = cached_operation_cost(
+            ctx.schema._schema, ctx.query, ctx.graphql_document, ctx.operation_name, ctx.variables
         )
         self.cost = {"requested": requested, "budget": budget}
         if requested > budget:
