@@ -8,7 +8,7 @@ resolver's single statement shows up as a difference.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +17,9 @@ from sqlalchemy import func, select
 from starlette.applications import Starlette
 
 import models as m
+from resolvers import statistics as stats
 from tests.conftest import Api, login
+from tests.test_statistics_rollups import viewer_of
 from tests.visibility import add_account, codes, col, count, gid, person, remove_account, rule, under
 
 QUERY = """
@@ -65,12 +67,13 @@ def _age_band(birth: date | None) -> str:
 def _key(dimension: str, row: Any, child_length: int, dated: date | datetime | None) -> str:
     if dimension == "CHILD_REGION":
         return str(row.region_code[:child_length].ljust(12, "0"))
-    if dimension in ("DAY", "MONTH", "YEAR"):
+    if dimension in ("DAY", "WEEK", "MONTH", "YEAR"):
         assert dated is not None
         if isinstance(dated, datetime):
             dated = (dated if dated.tzinfo else dated.replace(tzinfo=UTC)).astimezone(UTC).date()
         text = dated.isoformat()
-        return {"DAY": text, "MONTH": text[:7], "YEAR": text[:4]}[dimension]
+        monday = (dated - timedelta(days=dated.weekday())).isoformat()
+        return {"DAY": text, "WEEK": monday, "MONTH": text[:7], "YEAR": text[:4]}[dimension]
     if dimension == "TEAM":
         return gid("Team", row.team_id)
     if dimension == "AGE_BAND":
@@ -135,6 +138,7 @@ async def test_hours_by_city_for_a_province(app: Starlette, api: Api, tokens: di
         ("demo_lixia", "RECORDS", ["MONTH", "CATEGORY"]),
         ("demo_shandong", "CONFIRMED_HOURS", ["CHILD_REGION", "YEAR", "TEAM"]),
         ("demo_team", "CONFIRMED_HOURS", ["TEAM", "DAY"]),
+        ("demo_jinan", "CONFIRMED_HOURS", ["WEEK", "CATEGORY"]),
         ("demo_volunteer", "RECORDS", ["YEAR"]),
     ],
 )
@@ -142,7 +146,8 @@ async def test_records(
     app: Starlette, api: Api, tokens: dict[str, str], username: str, measure: str, group_by: list[str]
 ) -> None:
     nine_years_ago = TODAY.replace(year=TODAY.year - 9, day=min(TODAY.day, 28))
-    window = {"from": nine_years_ago.isoformat(), "to": TODAY.isoformat()} if "DAY" in group_by else {}
+    daily = {"DAY", "WEEK"} & set(group_by)
+    window = {"from": nine_years_ago.isoformat(), "to": TODAY.isoformat()} if daily else {}
     result = await _stats(api, tokens[username], measure=measure, groupBy=group_by, **window)
     where = [m.ServiceRecord.status == "CONFIRMED"]
     if window:
@@ -163,6 +168,54 @@ async def test_records(
     assert expected, "the demo data has rows for this account"
     assert _as_dict(result) == expected
     assert Decimal(str(result["total"])).quantize(CENT) == _total(expected)
+
+
+async def test_team_type_active_and_star_volunteers(app: Starlette, api: Api, tokens: dict[str, str]) -> None:
+    """Measures new with the rollups, each against a GROUP BY of its own over the base tables."""
+    r, t, v = m.ServiceRecord, m.Team, m.Volunteer
+    confirmed = [r.status == "CONFIRMED", r.region_code.like("3701%")]
+    by_type = (
+        select(t.team_type, func.sum(r.hours))
+        .join(t, t.id == r.team_id)
+        .where(*confirmed)
+        .group_by(t.team_type)
+    )
+    month = func.substr(func.cast(r.service_date, m.Region.name.type), 1, 7)  # type: ignore[attr-defined]
+    active = select(month, func.count(func.distinct(r.volunteer_id))).where(*confirmed).group_by(month)
+    totals = (
+        select(r.volunteer_id, func.sum(r.hours).label("h"))
+        .where(r.status == "CONFIRMED")
+        .group_by(r.volunteer_id)
+    )
+    hours = totals.subquery()
+    province = func.substr(v.region_code, 1, 2)
+    stars = (
+        select(province, func.count())
+        .join(hours, hours.c.volunteer_id == v.id)
+        .where(func.round(hours.c.h, 2) >= 10)
+        .group_by(province)
+    )
+    async with app.state.services.sessions() as session:
+        expected_types = {
+            (str(k),): Decimal(str(h)).quantize(CENT) for k, h in (await session.execute(by_type)).all()
+        }
+        expected_active = {(k,): Decimal(n).quantize(CENT) for k, n in (await session.execute(active)).all()}
+        expected_stars = {
+            (p.ljust(12, "0"),): Decimal(n).quantize(CENT) for p, n in (await session.execute(stars)).all()
+        }
+    jinan = tokens["demo_jinan"]
+    by_team_type = await _stats(api, jinan, measure="CONFIRMED_HOURS", groupBy=["TEAM_TYPE"])
+    assert expected_types and _as_dict(by_team_type) == expected_types
+    by_month = await _stats(api, jinan, measure="ACTIVE_VOLUNTEERS", groupBy=["MONTH"])
+    assert expected_active and _as_dict(by_month) == expected_active
+    # the demo data is too small for 100 hours: the first star threshold is 10 here
+    ministry = await viewer_of(app, "demo_ministry")
+    request = stats.Request(stats.Measure.STAR_VOLUNTEERS, (stats.Dimension.CHILD_REGION,))
+    star = await stats.statistics(
+        app.state.services.sessions, ministry, request, gid, star_thresholds=(10, 30)
+    )
+    found = {tuple(k.value for k in row.keys): row.value.quantize(CENT) for row in star.rows}
+    assert expected_stars and found == expected_stars
 
 
 @pytest.mark.parametrize(
