@@ -47,8 +47,14 @@ would need a row per volunteer and day — about as large as the records. It is 
 (indexed ``service_date``). ``STAR_VOLUNTEERS`` reads ``rollup_volunteer_hours`` (each volunteer's confirmed
 hours, trigger-maintained) joined to ``volunteer``: the thresholds are settings, applied at query time.
 
+**Sizes.** Keys at full region-code precision compress poorly at the day grain (on 2M records,
+``rollup_record_day`` holds 1.3M rows), so the dashboards' usual question — a county or higher admin's figures
+by month — has county-keyed month tables (60k rows for the same data); the resolver picks the smallest table
+whose keys suffice (bench/RESULTS-statistics.md lists every table's size).
+
 **Caveats.** ``TRUNCATE`` of a base table bypasses row triggers (nothing here truncates; run
-``rebuild-rollups`` after one). On SQLite a batch migration that rebuilds a base table (copy, drop, rename)
+``rebuild-rollups`` after one), and so does SQLite's ``INSERT OR REPLACE`` for the row it deletes unless
+``recursive_triggers`` is on: write upserts as ``INSERT ... ON CONFLICT DO UPDATE`` (the sync job does). On SQLite a batch migration that rebuilds a base table (copy, drop, rename)
 drops its triggers: such a migration must call ``install_triggers`` again (tests/test_statistics_rollups.py
 checks that every trigger exists at head; ``rebuild-rollups`` reinstalls them and creates missing tables).
 """
