@@ -9,7 +9,8 @@ and a page applied twice changes nothing.
   rows as the peer's, and our feed does not send them back to it.
 * Conflict rule — the owner region wins: a province instance owns its subtree. When it applies the ministry's
   page, a row it changed locally after the position the ministry last confirmed (``sync_state.acked``) is
-  kept: the local change is still on its way to the ministry and will overwrite the ministry's copy there. The
+  kept and logged once more: the local version goes (again) to the ministry and overwrites its copy there —
+  also when the ministry had applied it already and changed the row afterwards, before confirming. The
   ministry's instance owns nothing of a province that runs its own instance and applies that province's pages
   as they come.
 * References to accounts (``created_by_id``, ``recorder_id`` …) that do not exist on this side — an admin of
@@ -60,13 +61,13 @@ def account_refs(table: Table) -> list[str]:
 
 async def _pending_local(
     session: AsyncSession, keys: dict[str, list[str]], acked: tuple[int, int]
-) -> set[tuple[str, str]]:
-    """Keys this instance changed itself after the position the peer has confirmed."""
-    pending: set[tuple[str, str]] = set()
+) -> dict[tuple[str, str], str | None]:
+    """Keys this instance changed itself after the position the peer has confirmed, with their region."""
+    pending: dict[tuple[str, str], str | None] = {}
     position = tuple_(col(ChangeLog.xid), col(ChangeLog.seq))
     for table_name, table_keys in keys.items():
         found = await session.execute(
-            select(col(ChangeLog.row_key))
+            select(col(ChangeLog.row_key), col(ChangeLog.region_code))
             .distinct()
             .where(
                 col(ChangeLog.table_name) == table_name,
@@ -75,8 +76,27 @@ async def _pending_local(
                 position > tuple_(acked[0], acked[1]),
             )
         )
-        pending.update((table_name, key) for key in found.scalars())
+        pending.update(((table_name, key), region) for key, region in found.all())
     return pending
+
+
+_RELOG = (
+    "INSERT INTO change_log (xid, table_name, row_key, region_code, province, op, at, origin)"
+    " VALUES ({xid}, :table, :key, :region, :province, 'U', {now}, NULL)"
+)
+
+
+async def _send_again(session: AsyncSession, kept: dict[tuple[str, str], str | None]) -> None:
+    """Log the kept rows once more as local changes: the peer receives our version again even if it had
+    already applied the first one and changed the row after it (its confirmation had not reached us)."""
+    pg = session.get_bind().dialect.name == "postgresql"
+    statement = _RELOG.format(
+        xid="pg_current_xact_id()::text::bigint" if pg else "0", now="now()" if pg else "datetime('now')"
+    )
+    rows = [
+        {"table": t, "key": k, "region": r, "province": r[:2] if r else None} for (t, k), r in kept.items()
+    ]
+    await session.execute(text(statement), rows)
 
 
 async def _null_missing_accounts(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -126,7 +146,7 @@ async def apply_page(
     keys: dict[str, list[str]] = defaultdict(list)
     for change in changes:
         keys[change["table"]].append(change["key"])
-    kept = await _pending_local(session, keys, parse_position(state.acked)) if owner else set()
+    kept = await _pending_local(session, keys, parse_position(state.acked)) if owner else {}
     upserts: dict[str, list[dict[str, Any]]] = defaultdict(list)
     deletes: dict[str, list[Any]] = defaultdict(list)
     for change in changes:
@@ -143,6 +163,8 @@ async def apply_page(
             deletes[name].append(key_value(table, key))
         else:
             upserts[name].append(decode_row(table, row))
+    if applied.kept:
+        await _send_again(session, {key: kept[key] for key in applied.kept})
     for name in sorted(deletes, key=lambda n: -ORDER[n]):
         table = SQLModel.metadata.tables[name]
         await session.execute(delete(table).where(table.c[key_column(name)].in_(deletes[name])))

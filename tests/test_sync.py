@@ -254,6 +254,25 @@ async def test_both_sides_write_and_converge_with_the_owner_winning(
         again = await national.sync_from(province, "peer_mca"), await province.sync_from(national, "peer_sd")
         assert [r.upserted + r.deleted for r in again] == [0, 0]
 
+        # and when the ministry applied a province edit but stopped before confirming it, then edited the row
+        # again, the province still keeps its version, sends it once more, and both sides end with it
+        await province.data(UPDATE_TEAM, {"id": team_id, "d": "省里再改"}, token=team_admin_prov)
+
+        async def stop_before_confirming(number: int, stage: str) -> None:
+            if stage == "committed":
+                raise Killed
+
+        with pytest.raises(Killed):
+            await national.sync_from(province, "peer_mca", on_page=stop_before_confirming)
+        await national.data(UPDATE_TEAM, {"id": team_id, "d": "部里再改"}, token=team_admin_nat)
+        kept = await province.sync_from(national, "peer_sd")
+        await national.sync_from(province, "peer_mca")
+        assert kept.kept_local >= 1
+        assert_same(await subtree(national.engine), await subtree(province.engine))
+        for side, token in ((national, team_admin_nat), (province, team_admin_prov)):
+            query = "query($id: ID!) { node(id: $id) { ... on Team { description } } }"
+            assert (await side.data(query, {"id": team_id}, token=token))["node"]["description"] == "省里再改"
+
 
 class Killed(Exception):
     pass
