@@ -152,6 +152,10 @@ class Settings:
     deployment_mode: str = "national"
     """``national`` (ministry-central, 民政部大集中) or ``province:<code>`` (a province's own instance, 部省两级);
     parsed by ``parse_deployment_mode`` (docs/deploy.md, "Two deployment modes")."""
+    peer_credentials: str = ""
+    """``USER:PASSWORD`` of the peer's service account for ``cli.py sync`` when ``--credentials`` is not given."""
+    peer_password: str = ""
+    """Password of the account ``cli.py create-peer`` makes, when neither ``--password-file`` nor a prompt."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -266,6 +270,8 @@ def load_settings() -> Settings:
         cert_font_path=_env("ZHIYUAN_CERT_FONT", ""),
         public_base_url=_env("ZHIYUAN_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         deployment_mode=_deployment_mode(_env("ZHIYUAN_DEPLOYMENT_MODE", "national")),
+        peer_credentials=_env("ZHIYUAN_PEER_CREDENTIALS", ""),
+        peer_password=_env("ZHIYUAN_PEER_PASSWORD", ""),
     )
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import os
 from pathlib import Path
+
+import httpx
 
 from models.db import claim_node, make_engine, make_write_session_factory
 from resolvers.peers import PeerAccountError, create_peer_account
@@ -35,8 +36,8 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     sync.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
 
-def _peer(args: argparse.Namespace) -> Peer:
-    credentials = args.credentials or os.environ.get("ZHIYUAN_PEER_CREDENTIALS", "")
+def _peer(settings: Settings, args: argparse.Namespace) -> Peer:
+    credentials = args.credentials or settings.peer_credentials
     if not args.token and ":" not in credentials:
         raise SystemExit("sync: give --token or --credentials USER:PASSWORD")
     username, _, password = credentials.partition(":")
@@ -49,9 +50,11 @@ async def _sync(settings: Settings, args: argparse.Namespace) -> None:
         await claim_node(engine, settings.node_id, settings.deployment_mode)
         options = {"page_size": args.page_size, "progress": not args.no_progress}
         if args.every:
-            await sync_every(engine, settings.node_id, _peer(args), parse_interval(args.every), **options)
+            await sync_every(
+                engine, settings.node_id, _peer(settings, args), parse_interval(args.every), **options
+            )
         else:
-            print((await sync_once(engine, settings.node_id, _peer(args), **options)).line())
+            print((await sync_once(engine, settings.node_id, _peer(settings, args), **options)).line())
     finally:
         await engine.dispose()
 
@@ -60,7 +63,7 @@ async def _create_peer(settings: Settings, args: argparse.Namespace) -> int:
     if args.password_file:
         password = args.password_file.read_text().strip()
     else:
-        password = os.environ.get("ZHIYUAN_PEER_PASSWORD") or getpass.getpass("peer password: ")
+        password = settings.peer_password or getpass.getpass("peer password: ")
     engine = make_engine(settings.database_url)
     try:
         await claim_node(engine, settings.node_id, settings.deployment_mode)
@@ -76,7 +79,7 @@ def run(settings: Settings, args: argparse.Namespace) -> None:
             print(f"peer account {args.username}: id {asyncio.run(_create_peer(settings, args))}")
         elif args.command == "sync":
             asyncio.run(_sync(settings, args))
-    except (PeerAccountError, SyncError, ValueError) as error:
+    except (PeerAccountError, SyncError, ValueError, httpx.HTTPError) as error:
         raise SystemExit(f"{args.command}: {error}") from None
     except AppError as error:
         raise SystemExit(f"{args.command}: {error.key}") from None

@@ -74,6 +74,10 @@ def classify(error: GraphQLError, locale: str) -> GraphQLError:
     if isinstance(original, ValueError | TypeError | GraphQLError) and error.path is None:
         # variable coercion wraps graphql-core's own uncoded GraphQLError: the client's mistake, not ours
         return _coded(error, "BAD_USER_INPUT", f"{message('BAD_USER_INPUT', locale)}: {error.message}")
+    if "OUTSIDE_INSTANCE_SUBTREE" in str(original):  # a province instance's triggers (models/change_log.py)
+        return _coded(
+            error, "OUT_OF_JURISDICTION", message("OUTSIDE_INSTANCE", locale), {"reason": "OUTSIDE_INSTANCE"}
+        )
     log.error("unexpected error at %s", error.path, exc_info=original)
     return _coded(error, "INTERNAL_SERVER_ERROR", message("INTERNAL_SERVER_ERROR", locale))
 

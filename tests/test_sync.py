@@ -30,8 +30,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
+from auth.passwords import Passwords
+from models import RoleGrant
 from models.change_log import is_synced, region_sql
 from models.db import make_write_session_factory
+from models.enums import Role
 from resolvers.peers import create_peer_account
 from resolvers.sync import Peer, SyncReport, sync_every, sync_once
 from resolvers.sync_apply import account_refs
@@ -41,6 +44,7 @@ from tests.database import create_database, drop_database
 from tests.live_server import serving
 from tests.registration_helpers import adult_id, credit_code, unique
 from tests.test_projects import ADD_POST, CREATE, REMOVE_POST, project_input
+from tests.visibility import insert_account
 
 PEER_PASSWORD = "Peer#Sync2026"
 PROVINCE = "37"
@@ -217,6 +221,16 @@ async def test_both_sides_write_and_converge_with_the_owner_winning(
         outside = await province.gql(REGISTER, {"input": volunteer("330106000000")})
         assert outside["errors"][0]["extensions"]["code"] == "OUT_OF_JURISDICTION"
         assert outside["errors"][0]["extensions"]["reason"] == "OUTSIDE_INSTANCE"
+
+        rollout = 'mutation { setProvinceStatus(provinceCode: "330000000000", status: TRIAL) { status } }'
+        local_ministry = await insert_account(
+            make_write_session_factory(province.engine),
+            "local_mca",
+            Passwords(1, 1024).hash(DEMO_PASSWORD),
+            RoleGrant(account_id=0, role=Role.MINISTRY_ADMIN),
+        )
+        refused = await province.gql(rollout, token=await province.login("local_mca"))
+        assert local_ministry and refused["errors"][0]["extensions"]["reason"] == "OUTSIDE_INSTANCE"
 
         await national.data(REGISTER, {"input": volunteer("370103000000")})
         visitor = (await national.data(REGISTER, {"input": volunteer("330106000000")}))["registerVolunteer"]
