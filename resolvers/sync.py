@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tqdm import tqdm  # type: ignore[import-untyped]
 
@@ -186,6 +187,6 @@ async def sync_every(engine: AsyncEngine, own_node: int, peer: Peer, interval: f
         try:
             report = await sync_once(engine, own_node, peer, **options)
             log.info(report.line())
-        except (SyncError, httpx.HTTPError) as error:
+        except (SyncError, httpx.HTTPError, DBAPIError) as error:  # e.g. a unique clash: retried next tick
             log.error("sync from %s failed: %s", peer.url, error)
         await asyncio.sleep(interval)

@@ -8,6 +8,7 @@ import getpass
 from pathlib import Path
 
 import httpx
+from sqlalchemy.exc import DBAPIError
 
 from models.db import claim_node, make_engine, make_write_session_factory
 from resolvers.peers import PeerAccountError, create_peer_account
@@ -79,7 +80,7 @@ def run(settings: Settings, args: argparse.Namespace) -> None:
             print(f"peer account {args.username}: id {asyncio.run(_create_peer(settings, args))}")
         elif args.command == "sync":
             asyncio.run(_sync(settings, args))
-    except (PeerAccountError, SyncError, ValueError, httpx.HTTPError) as error:
+    except (PeerAccountError, SyncError, ValueError, httpx.HTTPError, DBAPIError) as error:
         raise SystemExit(f"{args.command}: {error}") from None
     except AppError as error:
         raise SystemExit(f"{args.command}: {error.key}") from None
