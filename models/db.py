@@ -14,7 +14,8 @@ the 2-digit province code for a province instance; ``sync_node`` holds it) owns 
   listener gives every INSERT into a synced table without an ``id`` explicit ids instead: the highest id of the
   node's range plus one, read in the inserting transaction (one indexed read per INSERT statement; SQLite has
   one writer, so nothing can take the same ids before the commit). INSERT … SELECT and multi-row
-  ``values([...])`` statements are not numbered this way: none touches a synced table.
+  ``values([...])`` statements are not numbered this way: none touches a synced table. As with SQLite's own
+  rowids, the id of a deleted highest row is handed out again; PostgreSQL never reuses one.
 """
 
 from __future__ import annotations
