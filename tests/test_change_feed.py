@@ -6,7 +6,9 @@ The two-instance proof is tests/test_sync.py."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -214,3 +216,39 @@ async def test_a_late_commit_is_never_skipped(app: Starlette) -> None:
     async with engine.begin() as conn:
         await conn.execute(text("DELETE FROM audit_event WHERE action = 'FEED_TEST'"))
     assert format_position(START) == "0.0"
+
+
+async def test_the_migration_logs_the_rows_already_there(tmp_path: Path) -> None:
+    """Migration 0007 back-fills the log with one INSERT … SELECT per synced table, regions derived as the
+    triggers derive them (the account's from its volunteer profile), parents before children."""
+    from alembic import command
+
+    from models.db import make_engine
+    from models.migrate import alembic_config
+    from tests.database import create_database, drop_database
+    from tests.test_migrations import FIRST_SCHEMA_ROWS
+
+    url, pg_name = await create_database(tmp_path)
+    try:
+        await asyncio.to_thread(command.upgrade, alembic_config(url), "0001")
+        engine = make_engine(url)
+        async with engine.begin() as conn:
+            for statement in FIRST_SCHEMA_ROWS:
+                await conn.execute(text(statement))
+        await asyncio.to_thread(command.upgrade, alembic_config(url), "head")
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                text("SELECT table_name, row_key, region_code, op FROM change_log ORDER BY seq")
+            )
+            logged = [tuple(row) for row in rows]
+        await engine.dispose()
+    finally:
+        if pg_name:
+            await drop_database(pg_name)
+    lixia = "370102000000"
+    assert sorted(logged) == sorted(
+        (t, "1", lixia, "I") for t in ("account", "team", "volunteer", "project", "post", "sign_up")
+    )
+    order = [t for t, *_ in logged]
+    assert order.index("account") < order.index("volunteer") < order.index("sign_up")
+    assert order.index("team") < order.index("project") < order.index("post") < order.index("sign_up")
