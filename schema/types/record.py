@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum
 from typing import Any
 
 import strawberry
@@ -18,7 +17,7 @@ from models import ServiceRecord as ServiceRecordRow
 from models import Team as TeamRow
 from models import Volunteer as VolunteerRow
 from schema.context import Info
-from schema.pagination import Connection, OrderDirection
+from schema.pagination import Connection
 from schema.types.base import children, decode_int_id, one, reference
 from schema.types.enums import (
     CertificateStatus,
@@ -28,38 +27,11 @@ from schema.types.enums import (
     RecordStatus,
 )
 from schema.types.project import Attendance, Project
+from schema.types.record_inputs import ServiceRecordFilter as ServiceRecordFilter
+from schema.types.record_inputs import ServiceRecordOrder as ServiceRecordOrder
+from schema.types.record_inputs import ServiceRecordOrderField as ServiceRecordOrderField
 from schema.types.team import Team
 from schema.types.volunteer import Volunteer
-
-
-@strawberry.input(description="Filter for service records (服务记录筛选)")
-class ServiceRecordFilter:
-    region: str | None = strawberry.field(default=None, description="Inside this region's subtree (记录区域)")
-    status: RecordStatus | None = strawberry.field(default=None, description="记录状态")
-    status_in: list[RecordStatus] | None = strawberry.field(default=None, description="Any of (记录状态之一)")
-    category: ProjectCategory | None = strawberry.field(default=None, description="服务类别")
-    provenance: RecordProvenance | None = strawberry.field(default=None, description="记录来源")
-    service_date_after: date | None = strawberry.field(
-        default=None, description="Served on or after (服务日期起)"
-    )
-    service_date_before: date | None = strawberry.field(
-        default=None, description="Served before (服务日期止)"
-    )
-
-
-@strawberry.enum(description="Service record sort keys (服务记录排序字段)")
-class ServiceRecordOrderField(Enum):
-    SERVICE_DATE = "service_date"
-    HOURS = "hours"
-    CREATED_AT = "created_at"
-
-
-@strawberry.input(description="Service record ordering (服务记录排序)")
-class ServiceRecordOrder:
-    field: ServiceRecordOrderField = strawberry.field(description="Sort key (排序字段)")
-    direction: OrderDirection = strawberry.field(
-        default=OrderDirection.ASC, description="Direction (排序方向)"
-    )
 
 
 @strawberry.input(description="Filter for correction requests (更正申请筛选)")

@@ -23,17 +23,12 @@ from schema.pagination import Connection, OrderDirection
 from schema.permissions import sensitive
 from schema.types.base import children, decode_int_id, reference
 from schema.types.enums import IdType, InviteConsent, RealNameStatus, Sex
+from schema.types.record_inputs import ServiceRecordFilter, ServiceRecordOrder
 from schema.types.region import Region, region_by_code
 
 if TYPE_CHECKING:
     from schema.types.project import SignUp, SignUpFilter
-    from schema.types.record import (
-        Certificate,
-        CertificateFilter,
-        ServiceRecord,
-        ServiceRecordFilter,
-        ServiceRecordOrder,
-    )
+    from schema.types.record import Certificate, CertificateFilter, ServiceRecord
     from schema.types.team import MembershipFilter, TeamMembership
 
 _TEAM = "schema.types.team"
@@ -206,8 +201,8 @@ class Volunteer(relay.Node):
         info: Info,
         first: int | None = None,
         after: str | None = None,
-        filter: Annotated[ServiceRecordFilter, strawberry.lazy(_RECORD)] | None = None,
-        order_by: list[Annotated[ServiceRecordOrder, strawberry.lazy(_RECORD)]] | None = None,
+        filter: ServiceRecordFilter | None = None,
+        order_by: list[ServiceRecordOrder] | None = None,
     ) -> Connection[Annotated[ServiceRecord, strawberry.lazy(_RECORD)]]:
         from schema.types.record import ServiceRecord
 
