@@ -20,6 +20,7 @@ the 2-digit province code for a province instance; ``sync_node`` holds it) owns 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Insert, event, text
@@ -53,8 +54,30 @@ def _sqlite_begin(conn: Any) -> None:
     would cost three more hand-offs to the driver's thread."""
     options = conn.get_execution_options()
     if options.get("sqlite_autocommit"):
+        conn.connection.info[_NO_TRANSACTION] = True
         return
+    conn.connection.info.pop(_NO_TRANSACTION, None)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("sqlite_immediate") else "BEGIN")
+
+
+_NO_TRANSACTION = "zhiyuan_no_transaction"
+"""Set on a pooled connection whose 'transaction' skipped BEGIN (``sqlite_autocommit``): SQLite holds none."""
+
+
+def _sqlite_rollback(plain: Callable[[Any], None]) -> Callable[[Any], None]:
+    """The dialect's rollback, skipped when no BEGIN was sent: nothing to roll back, and one hand-off to
+    aiosqlite's thread less per loader batch."""
+
+    def rollback(dbapi_connection: Any) -> None:
+        try:
+            info = dbapi_connection.info
+        except (AttributeError, NotImplementedError):  # the first connect's record has no info
+            info = None
+        if info is not None and info.pop(_NO_TRANSACTION, False):
+            return
+        plain(dbapi_connection)
+
+    return rollback
 
 
 NODE_BITS = 40
@@ -121,6 +144,8 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "connect", _sqlite_manual_transactions)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        dialect: Any = engine.sync_engine.dialect
+        dialect.do_rollback = _sqlite_rollback(dialect.do_rollback)
         event.listen(engine.sync_engine, "before_execute", _sqlite_allocate_ids, retval=True)
         return engine
     kwargs.setdefault("pool_size", 10)
