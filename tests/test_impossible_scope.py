@@ -67,9 +67,11 @@ LOOKUPS = {
     "_entities",
     "statistics",
     "changes",
+    "trialFeedback",
+    "trialFeedbackSummary",
 }
 """Root fields tested one by one below (``statistics``: in tests/test_statistics.py, every measure; ``changes``:
-in tests/test_change_feed.py, the peer of a province without rows)."""
+in tests/test_change_feed.py, the peer of a province without rows; ``trialFeedback``: below)."""
 NOT_FETCHABLE = {"Account"}
 """Node types that ``node`` refuses for everybody (BAD_ID): accounts are not browsable."""
 
@@ -316,3 +318,14 @@ async def test_viewer_is_only_the_grant(empty: Api) -> None:
         "grants": [{"role": "REGION_ADMIN", "regionCode": EMPTY_COUNTY}],
         "volunteer": None,
     }
+
+
+async def test_trial_feedback_is_not_a_countys(ministry: Api, empty: Api) -> None:
+    """Forms belong to provinces: a county admin reads none of them, nor the summary."""
+    assert (await empty.data("{ trialFeedback { provinceCode } }"))["trialFeedback"] == []
+    body = await empty.gql('{ trialFeedback(provinceCode: "650000000000") { provinceCode } }')
+    assert body["data"] is None and codes(body) == ["FORBIDDEN"]
+    body = await empty.gql("{ trialFeedbackSummary { submitted } }")
+    assert body["data"] is None and codes(body) == ["FORBIDDEN"]
+    summary = await ministry.gql("{ trialFeedbackSummary { submitted } }")
+    assert "errors" not in summary  # the same query, refused above, is the ministry's to ask
