@@ -4,7 +4,9 @@ Run as ``python bench/server_variant.py`` with the usual PORT/HOST/DATABASE_URL/
 
 * ``BENCH_NO_BATCH=1`` — baseline (b): strawberry's ``DataLoader`` is patched to ``max_batch_size=1`` before
   the app is imported, so every ``load()`` becomes its own statement (the loaders' caches still dedupe keys);
-* ``BENCH_SQL_DEBUG=1`` — also print every statement of each request to stderr (to write the floor's SQL).
+* ``BENCH_SQL_DEBUG=1`` — also print every statement of each request to stderr (to write the floor's SQL);
+* ``BENCH_TRACEMALLOC=1`` — trace allocations; ``GET /bench/memory`` takes a baseline snapshot, later calls list
+  the source lines whose live memory grew most since (the soak's growth, located).
 
 Always added: a ``before_cursor_execute`` listener counting statements per request (a context variable set by a
 pure-ASGI middleware, which the DataLoader tasks and SQLAlchemy's greenlets inherit), reported in the
@@ -149,9 +151,40 @@ async def floor_mobile(request: Request) -> Response:
     return Response(orjson.dumps(body), media_type="application/json")
 
 
+# --- memory diagnosis: BENCH_TRACEMALLOC=1 ------------------------------------------------------------------
+
+_baseline: list[Any] = []
+
+
+async def memory_diff(_request: Request) -> Response:
+    """First call: take a tracemalloc snapshot; later calls: the 25 source lines whose allocations grew most
+    since (size and count of live blocks), as text. A full garbage collection runs before each snapshot."""
+    import gc
+    import tracemalloc
+
+    collected = gc.collect()  # cyclic garbage not yet collected is not a leak
+    snapshot = tracemalloc.take_snapshot().filter_traces(
+        [
+            tracemalloc.Filter(False, tracemalloc.__file__),
+            tracemalloc.Filter(False, "<frozen importlib._bootstrap>"),
+        ]
+    )
+    if not _baseline:
+        _baseline.append(snapshot)
+        return Response(f"baseline taken ({collected} objects collected first)\n", media_type="text/plain")
+    stats = snapshot.compare_to(_baseline[0], "lineno")[:25]
+    head = f"{collected} objects collected first\n"
+    return Response(head + "\n".join(str(stat) for stat in stats) + "\n", media_type="text/plain")
+
+
 def build() -> ASGIApp:
     app = create_app(migrate=False)
     app.router.routes.insert(0, Route("/floor/mobile", floor_mobile, methods=["POST"]))
+    if os.environ.get("BENCH_TRACEMALLOC") == "1":
+        import tracemalloc
+
+        tracemalloc.start(4)
+        app.router.routes.insert(0, Route("/bench/memory", memory_diff, methods=["GET"]))
     return SqlCount(app)
 
 
