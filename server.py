@@ -38,6 +38,7 @@ from models.migrate import upgrade
 from models.pii import PiiCipher
 from resolvers.attendance import sweep_forever
 from resolvers.certificate_pdf import ROUTES as CERTIFICATE_ROUTES
+from resolvers.exports import ROUTES as EXPORT_ROUTES
 from resolvers.supervision import supervise_forever
 from resolvers.verifiers.worker import build_verifiers, close_verifiers, run_forever
 from schema.context import Services
@@ -162,6 +163,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
             Route("/metrics", metrics_endpoint),
             *ide,
             *CERTIFICATE_ROUTES,
+            *EXPORT_ROUTES,
         ],
         middleware=[
             Middleware(RequestId),

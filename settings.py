@@ -47,6 +47,26 @@ def _secret(name: str, var_dir: Path) -> tuple[bytes, bool]:
     return _dev_secret(var_dir, name.lower()), True
 
 
+EXPORT_ROW_LIMITS = {
+    "ministry": 5_000_000,
+    "province": 1_000_000,
+    "city": 1_000_000,
+    "county": 100_000,
+    "township": 100_000,
+    "team": 50_000,
+    "volunteer": 10_000,
+}
+
+
+def _limits(name: str, defaults: dict[str, int]) -> dict[str, int]:
+    """``role=rows,role=rows`` from NAME over the defaults."""
+    limits = dict(defaults)
+    for item in filter(None, os.environ.get(name, "").split(",")):
+        role, _, rows = item.partition("=")
+        limits[role.strip()] = int(rows)
+    return limits
+
+
 @dataclass(frozen=True)
 class Settings:
     environment: str
@@ -149,6 +169,11 @@ class Settings:
     """An active team with no live record for this many months is reported inactive."""
     supervision_certificate_days: int = 366
     """Certificates issued in this many days are compared with the confirmed hours behind them."""
+    export_row_limits: dict[str, int] = field(default_factory=lambda: dict(EXPORT_ROW_LIMITS))
+    """Most rows one export may hold, by the viewer's widest role (resolvers/exports.py); ZHIYUAN_EXPORT_ROW_LIMITS
+    overrides some, e.g. ``county=200000,team=20000``."""
+    export_link_ttl: int = 300
+    """Seconds an export's signed download link stays valid."""
     deployment_mode: str = "national"
     """``national`` (ministry-central, 民政部大集中) or ``province:<code>`` (a province's own instance, 部省两级);
     parsed by ``parse_deployment_mode`` (docs/deploy.md, "Two deployment modes")."""
@@ -263,6 +288,8 @@ def load_settings() -> Settings:
         supervision_inactive_months=_env_int("ZHIYUAN_SUPERVISION_INACTIVE_MONTHS", 6),
         supervision_certificate_days=_env_int("ZHIYUAN_SUPERVISION_CERTIFICATE_DAYS", 366),
         project_review_required=_env("ZHIYUAN_PROJECT_REVIEW", "0").lower() in ("1", "true", "yes"),
+        export_row_limits=_limits("ZHIYUAN_EXPORT_ROW_LIMITS", EXPORT_ROW_LIMITS),
+        export_link_ttl=_env_int("ZHIYUAN_EXPORT_LINK_TTL", 300),
         cert_signing_key=cert_key,
         cert_old_public_keys=tuple(
             bytes.fromhex(k) for k in filter(None, _env("ZHIYUAN_CERT_OLD_PUBLIC_KEYS", "").split(","))

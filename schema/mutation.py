@@ -14,6 +14,7 @@ from schema.certificates import CertificateMutation
 from schema.context import Info
 from schema.directives import Requirement
 from schema.errors import AppError
+from schema.exports import ExportMutation
 from schema.membership import MembershipMutation
 from schema.permissions import requires
 from schema.projects import ProjectMutation, SignUpMutation
@@ -142,6 +143,7 @@ class Mutation(
     AttendanceMutation,
     RecordMutation,
     TrialFeedbackMutation,
+    ExportMutation,
     SupervisionMutation,
 ):
     pass
