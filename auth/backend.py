@@ -2,7 +2,7 @@
 
 Verified tokens are remembered (a small LRU keyed by the exact token string) until they expire: the same
 token always names the same viewer, so a repeat skips the signature check, the claim checks and building the
-Viewer — about a tenth of a small query's time (bench/PERF-NOTES.md). Nothing else is cached: a token not seen
+Viewer — about 5 % of a small query's server time (bench/PERF-NOTES.md). Nothing else is cached: a token not seen
 before, forged or expired is verified by ``TokenService.decode_access`` as always, and each app (and so each
 key configuration) has its own cache.
 """
