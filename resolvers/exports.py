@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -41,6 +41,7 @@ from auth.jurisdiction import REGION_CODE
 from auth.scope import scope
 from auth.viewer import ANONYMOUS, Viewer
 from loaders.filtering import apply
+from loaders.team_contacts import TeamContacts
 from models import Account
 from models.enums import AccountStatus, Role
 from resolvers import statistics as stats
@@ -295,6 +296,8 @@ class _Renderer:
         self.readers = [(c.reader(at[c.column], services.cipher), c.sensitive) for c in chosen]
         self.region_at = at.get("region_code")
         self.sensitive = any(c.sensitive for c in chosen)
+        self.phones = any(c.sensitive is SensitiveKind.PHONE for c in chosen)
+        self.sessions = services.sessions
         self._may: dict[str | None, bool] = {}
 
     def _reveals(self, row: Any) -> bool:
@@ -308,15 +311,29 @@ class _Renderer:
             self._may[region] = self.viewer.can_reveal_in(region)
         return self._may[region]
 
-    def __call__(self, row: Any) -> list[Cell]:
+    async def contacts(self, rows: Sequence[Any]) -> set[int]:
+        """Of a batch, the volunteers whose phones a revealing team admin may see (the team-contacts rule of
+        ``@sensitive(kind: PHONE)``): one query per batch, a fresh loader each time so nothing accumulates."""
+        if not (self.reveal and self.viewer.is_team_admin and self.phones):
+            return set()
+        owners = [o for o in (self.spec.owner(r) for r in rows) if o is not None]
+        found = await TeamContacts(self.sessions, self.viewer).load_many(owners)
+        return {o for o, ok in zip(owners, found, strict=True) if ok}
+
+    def __call__(self, row: Any, contacts: set[int]) -> list[Cell]:
         locale = self.locale
         if not self.sensitive:
             return [cell(read(row), locale) for read, _ in self.readers]
         reveals = self._reveals(row)
+        phone = reveals or (bool(contacts) and self.spec.owner(row) in contacts)
         cells: list[Cell] = []
         for read, kind in self.readers:
             value = read(row)
-            if kind is not None and value is not None and not reveals:
+            if (
+                kind is not None
+                and value is not None
+                and not (phone if kind is SensitiveKind.PHONE else reveals)
+            ):
                 value = None if kind in _HIDDEN else mask(str(value), kind)
             cells.append(cell(value, locale))
         return cells
@@ -337,7 +354,8 @@ async def list_batches(
     async with services.sessions() as session:
         result = await session.stream(statement.execution_options(yield_per=batch_rows))
         async for rows in result.partitions(batch_rows):
-            yield [render(r) for r in rows]
+            contacts = await render.contacts(rows)
+            yield [render(r, contacts) for r in rows]
 
 
 async def run_report(services: Services, viewer: Viewer, request: stats.Request) -> stats.Result:
@@ -390,7 +408,8 @@ def filename(export: ExportSpec, now: datetime) -> tuple[str, str]:
 async def create_export(
     services: Services, viewer: Viewer, export: ExportSpec, request_id: str, base_url: str
 ) -> Ticket:
-    if export.reveal and not any(g.can_reveal for g in viewer.grants):
+    may_reveal = any(g.can_reveal for g in viewer.grants)
+    if export.reveal and not (may_reveal or viewer.is_team_admin):
         raise AppError("FORBIDDEN", key="REVEAL_NOT_ALLOWED", field="input.reveal")
     limit = row_limit(viewer, services.settings.export_row_limits)
     revealed: list[str] = []
@@ -410,8 +429,9 @@ async def create_export(
         rows = await count_rows(services, viewer, spec, export.where, limit + 1)
         headers = [c.header(export.locale) for c in chosen]
         detail_filter = {_camel(k): _pack(v)[1] for k, v in export.where}
-        if export.reveal:
-            revealed = sorted({c.sensitive.value for c in chosen if c.sensitive is not None})
+        if export.reveal:  # a team admin without a reveal grant reveals only phones (team contacts)
+            kinds = {c.sensitive for c in chosen if c.sensitive is not None}
+            revealed = sorted(k.value for k in kinds if may_reveal or k is SensitiveKind.PHONE)
     if rows > limit:
         raise AppError("EXPORT_ROW_LIMIT", field="input.source", max=limit)
     now = datetime.now(UTC)

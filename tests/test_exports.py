@@ -228,6 +228,28 @@ async def test_reveal_unmasks_and_is_audited(app: Starlette, api: Api, tokens: d
     assert export.detail["format"] == "CSV" and export.detail["list"] == "volunteers"
 
 
+async def test_team_admin_reveals_the_phones_it_organises(
+    app: Starlette, api: Api, tokens: dict[str, str]
+) -> None:
+    team = api.as_(tokens["demo_team"])
+    listed = await team.data(
+        "{ volunteers(first: 100) { totalCount nodes { volunteerNumber phone idNumber } } }"
+    )
+    shown = {n["volunteerNumber"]: n for n in listed["volunteers"]["nodes"]}
+    assert 0 < listed["volunteers"]["totalCount"] <= 100
+
+    columns = ["volunteerNumber", "phone", "idNumber"]
+    _, masked = await export_csv(team, {"volunteers": {}}, columns=columns)
+    ticket, revealed = await export_csv(team, {"volunteers": {}}, columns=columns, reveal=True)
+
+    assert {r[0]: r[1] for r in revealed[1:]} == {k: n["phone"] or "" for k, n in shown.items()}
+    assert any("*" not in r[1] and r[1] for r in revealed[1:])
+    assert all("*" in r[1] for r in masked[1:] if r[1])
+    assert all("*" in r[2] for r in revealed[1:]), "the team-contacts rule reveals phones only"
+    actions = sorted(e.action for e in await events_of(app, jti_of(app, ticket["url"])))
+    assert actions == ["EXPORT", "EXPORT_DOWNLOAD", "REVEAL_PHONE"]
+
+
 async def test_reveal_without_the_right_is_refused_and_writes_nothing(
     app: Starlette, api: Api, tokens: dict[str, str]
 ) -> None:
