@@ -16,6 +16,7 @@ from models.team import Team, TeamMembership
 from models.volunteer import Volunteer
 
 __all__ = [
+    "ROLLUP_TABLES",
     "Account",
     "Attendance",
     "AuditEvent",
@@ -28,7 +29,6 @@ __all__ = [
     "ProvinceRollout",
     "RefreshToken",
     "Region",
-    "ROLLUP_TABLES",
     "RoleGrant",
     "ServiceRecord",
     "SignInPoint",
