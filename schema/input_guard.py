@@ -27,6 +27,12 @@ def _holds_nul(value: Any) -> bool:
     return False
 
 
+def _may_spell_nul(query: str | None) -> bool:
+    """Whether the document's text could hold a NUL in a string value: a raw NUL, or a unicode escape
+    (``\\u0000``, ``\\u{0}``). Most documents have neither, and then walking them is skipped."""
+    return query is None or "\x00" in query or "\\u" in query
+
+
 class _Strings(Visitor):
     def __init__(self) -> None:
         super().__init__()
@@ -40,7 +46,7 @@ class NoNulCharacters(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         ctx = self.execution_context
         found = _holds_nul(ctx.variables or {})
-        if not found and ctx.graphql_document is not None:
+        if not found and ctx.graphql_document is not None and _may_spell_nul(ctx.query):
             strings = _Strings()
             visit(ctx.graphql_document, strings)
             found = strings.found

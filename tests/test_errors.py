@@ -74,3 +74,5 @@ async def test_nul_characters_are_refused_before_the_database(api: Api, tokens: 
     assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "reason": "NUL_CHARACTER"}
     literal = await client.gql('{ volunteerByNumber(number: "37\\u0000") { name } }')
     assert literal["errors"][0]["extensions"]["reason"] == "NUL_CHARACTER"
+    braced = await client.gql('{ volunteerByNumber(number: "37\\u{0}") { name } }')
+    assert braced["errors"][0]["extensions"]["reason"] == "NUL_CHARACTER"
