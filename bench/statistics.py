@@ -173,9 +173,16 @@ NOTES = """Notes
   a county admin's township breakdown reads the full-code month tables, a daily breakdown the day tables.
 * The direct path is the reference implementation (`Request.source = BASE`): the same single statement
   through `scope()` over `service_record` and `volunteer`, using their indexes.
-* Tier M (2,000,000 volunteers, 20,000,000 records) was not ready when this was written: run
-  `.venv/bin/python bench/statistics.py --rebuild` (it defaults to bench/.data/M-sqlite.db) once it is;
-  `--url postgresql+asyncpg://postgres@127.0.0.1:5432/zhiyuan_bench_m` for PostgreSQL."""
+* Tier M (2,000,000 volunteers, 20,000,000 records, the bench engineer's bench/.data/M-sqlite.db) was not
+  ready by minute 90 of this work (its generation took 60 min, then index builds and the migration to head), so
+  the SQLite row above is the largest set generated here within 10 minutes: 200,000 volunteers with 10 records
+  each (332 s; a 400,000 run was projected past 10 minutes under the machine's load and stopped). The
+  back-fill scales with the records: expect about ten times the 200k table above at tier M. To measure M:
+  `.venv/bin/python bench/statistics.py --rebuild` (defaults to bench/.data/M-sqlite.db), and
+  `--url postgresql+asyncpg://postgres@127.0.0.1:5432/zhiyuan_bench_m --label "M ..."` for PostgreSQL.
+* PostgreSQL was measured on the bench engineer's tier S (100,000 volunteers, 1M records): the rollup read
+  is a few index pages, but each `statistics` call costs a pool checkout with a pre-ping and two statements,
+  about 8 ms per round trip set on this loaded machine."""
 
 
 def write_report(results: list[dict[str, Any]]) -> None:
@@ -204,6 +211,16 @@ def write_report(results: list[dict[str, Any]]) -> None:
         "",
         "Rollup tables read: " + ", ".join(sorted({t for r in results for t in r["tables"] if t})) + ".",
     ]
+    for r in results:
+        if r.get("rebuild"):
+            lines += [
+                "",
+                f"`rebuild-rollups` on {r['label']} ({r['backend']}): rows and seconds per table",
+                "",
+            ]
+            lines += ["| table | rows | seconds |", "|---|---:|---:|"]
+            lines += [f"| {name} | {rows:,} | {seconds} |" for name, (rows, seconds) in r["rebuild"].items()]
+    lines += ["", NOTES]
     RESULTS.write_text("\n".join(lines) + "\n")
 
 
