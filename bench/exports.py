@@ -27,7 +27,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("ZHIYUAN_ENV", "test")
 
-REGION = "650102000000"
+REGION = "630102000000"
 CREATE = "mutation($i: CreateExportInput!) { createExport(input: $i) { url rowCount } }"
 
 

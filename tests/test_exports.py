@@ -387,11 +387,11 @@ async def test_disabled_account_cannot_download(app: Starlette, api: Api) -> Non
 
 @pytest.fixture(scope="module")
 async def big_set(app: Starlette) -> AsyncIterator[str]:
-    """200,000 regions (village-level codes no region tree holds, under 650102 天山区) inserted with Core
-    inserts and removed afterwards; the first SMALL_ROWS are named ``导出测试村A…`` (the very first with a
-    leading ``=``), the rest ``导出测试村B…``.
+    """200,000 regions (village-level codes no region tree holds, under 630102 西宁市城东区, a county no other
+    test uses) inserted with Core inserts and removed afterwards; the first SMALL_ROWS are named ``导出测试村A…``
+    (the very first with a leading ``=``), the rest ``导出测试村B…``.
     Regions, because the table carries no triggers: the bulk set neither slows down nor feeds other tests."""
-    codes_ = [f"650102{500 + i // 999:03d}{1 + i % 999:03d}" for i in range(BIG_ROWS)]
+    codes_ = [f"630102{500 + i // 999:03d}{1 + i % 999:03d}" for i in range(BIG_ROWS)]
     rows = [
         {
             "code": code,
@@ -417,7 +417,7 @@ async def big_set(app: Starlette) -> AsyncIterator[str]:
 
 
 async def test_row_limit_refuses_before_anything_is_written(app: Starlette, api: Api, big_set: str) -> None:
-    grant = m.RoleGrant(role=Role.REGION_ADMIN, region_code="650102000000")
+    grant = m.RoleGrant(role=Role.REGION_ADMIN, region_code="630102000000")
     account = await add_account(app, "export_tmp02", DEMO_PASSWORD, grant)
     try:
         county = api.as_(await login(api, "export_tmp02"))
@@ -499,7 +499,7 @@ async def test_memory_stays_flat(
         sizes[rows], peaks[rows], head = await _stream_peak(app, path_of(ticket["url"]))
         if fmt == "CSV":
             # the first name starts with "=": written with a leading apostrophe, never as a formula
-            first = "\ufeff区划代码,名称,级别,上级区划代码\r\n650102500001,'=导出测试村A000000,5,\r\n"
+            first = "\ufeff区划代码,名称,级别,上级区划代码\r\n630102500001,'=导出测试村A000000,5,\r\n"
             assert head.startswith(first.encode())
     assert sizes[BIG_ROWS] > 9 * sizes[SMALL_ROWS], sizes  # ten times the rows really went through
     # Flat: ten times the rows need hardly more memory than a tenth of them, and well under 16 MiB.
