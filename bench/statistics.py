@@ -173,13 +173,12 @@ NOTES = """Notes
   a county admin's township breakdown reads the full-code month tables, a daily breakdown the day tables.
 * The direct path is the reference implementation (`Request.source = BASE`): the same single statement
   through `scope()` over `service_record` and `volunteer`, using their indexes.
-* Tier M (2,000,000 volunteers, 20,000,000 records, the bench engineer's bench/.data/M-sqlite.db) was not
-  ready by minute 90 of this work (its generation took 60 min, then index builds and the migration to head), so
-  the SQLite row above is the largest set generated here within 10 minutes: 200,000 volunteers with 10 records
-  each (332 s; a 400,000 run was projected past 10 minutes under the machine's load and stopped). The
-  back-fill scales with the records: expect about ten times the 200k table above at tier M. To measure M:
-  `.venv/bin/python bench/statistics.py --rebuild` (defaults to bench/.data/M-sqlite.db), and
-  `--url postgresql+asyncpg://postgres@127.0.0.1:5432/zhiyuan_bench_m --label "M ..."` for PostgreSQL.
+* Tier M (2,000,000 volunteers, 20,000,000 records) is the bench engineer's bench/.data/M-sqlite.db, loaded
+  at revision 0004 and migrated to head by their script (its .ready marker appeared at minute 91 of this work;
+  the migration to head, the rollup back-fill included, ran from 15:11 to before 15:19:36 UTC by the process
+  list — not timed by this script). Before it was ready, the 200k set was generated here (332 s) as the
+  fallback; both are kept. PostgreSQL tier M (zhiyuan_bench_m) did not exist yet: `bench/statistics.py --url
+  postgresql+asyncpg://postgres@127.0.0.1:5432/zhiyuan_bench_m --label "M ..."` measures it.
 * PostgreSQL was measured on the bench engineer's tier S (100,000 volunteers, 1M records): the rollup read
   is a few index pages, but each `statistics` call costs a pool checkout with a pre-ping and two statements,
   about 8 ms per round trip set on this loaded machine."""
