@@ -109,6 +109,11 @@ async def run_soak(
     return soak
 
 
+def _count(value: object) -> str:
+    """A row count with thousands separators, or ``?`` when the tier's metadata does not hold it."""
+    return f"{value:,}" if isinstance(value, int) else "?"
+
+
 def write_soak_report(soak: Soak, meta: dict[str, Any], tier: str, backend: str, path: Path) -> str:
     total = soak.seconds
     first, last = soak.mean_rss(0, 60), soak.mean_rss(total - 60, total + 1)
@@ -121,7 +126,7 @@ def write_soak_report(soak: Soak, meta: dict[str, Any], tier: str, backend: str,
         f"### Soak: tier {tier} on {backend} — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {total:g} s, "
         f"concurrency {soak.concurrency}, ops {', '.join(soak.ops)} round-robin",
         "",
-        f"Data: {meta.get('rows', '?'):,} rows ({meta.get('counts', {}).get('service_record', '?'):,} service "
+        f"Data: {_count(meta.get('rows'))} rows ({_count(meta.get('counts', {}).get('service_record'))} service "
         f"records). Server RSS sampled every {soak.interval:g} s ({len(soak.samples)} samples).",
         "",
         f"- RSS first minute {first:.1f} MB, last minute {last:.1f} MB: growth {growth:+.1f} MB "
