@@ -177,9 +177,30 @@ async def memory_diff(_request: Request) -> Response:
     return Response(head + "\n".join(str(stat) for stat in stats) + "\n", media_type="text/plain")
 
 
+def _sqlite_library() -> Any:
+    """The SQLite library the ``sqlite3`` module is linked against (its memory counters are process-wide)."""
+    import _sqlite3
+    import ctypes
+
+    library = ctypes.CDLL(_sqlite3.__file__)
+    library.sqlite3_memory_used.restype = ctypes.c_int64
+    library.sqlite3_memory_highwater.restype = ctypes.c_int64
+    library.sqlite3_memory_highwater.argtypes = [ctypes.c_int]
+    return library
+
+
+async def sqlite_memory(request: Request) -> Response:
+    """Bytes SQLite itself holds now (page caches of every connection, statements, schema) and at most: the
+    part of the server's RSS that is the database engine's, not Python's."""
+    library = _sqlite_library()
+    used, highwater = library.sqlite3_memory_used(), library.sqlite3_memory_highwater(0)
+    return Response(orjson.dumps({"used": used, "highwater": highwater}), media_type="application/json")
+
+
 def build() -> ASGIApp:
     app = create_app(migrate=False)
     app.router.routes.insert(0, Route("/floor/mobile", floor_mobile, methods=["POST"]))
+    app.router.routes.insert(0, Route("/bench/sqlite-memory", sqlite_memory, methods=["GET"]))
     if os.environ.get("BENCH_TRACEMALLOC") == "1":
         import tracemalloc
 

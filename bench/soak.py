@@ -33,18 +33,18 @@ class Soak:
     seconds: float
     concurrency: int
     interval: float
-    samples: list[tuple[float, float]] = field(default_factory=list)
-    """(seconds since start, RSS MB)."""
+    samples: list[tuple[float, float, float]] = field(default_factory=list)
+    """(seconds since start, RSS MB, MB held by SQLite itself: page caches, statements; NaN on PostgreSQL)."""
     done: list[tuple[float, str, float, bool]] = field(default_factory=list)
     """(finish time since start, op, latency s, ok) per request."""
     first_error: str = ""
 
-    def mean_rss(self, low: float, high: float) -> float:
-        values = [rss for t, rss in self.samples if low <= t < high]
+    def mean_rss(self, low: float, high: float, column: int = 1) -> float:
+        values = [sample[column] for sample in self.samples if low <= sample[0] < high]
         return sum(values) / len(values) if values else float("nan")
 
     def slope_mb_per_min(self, after: float = 60.0) -> float:
-        points = [(t / 60, rss) for t, rss in self.samples if t >= after]
+        points = [(t / 60, rss) for t, rss, _ in self.samples if t >= after]
         if len(points) < 2:
             return float("nan")
         mx = sum(x for x, _ in points) / len(points)
@@ -65,6 +65,7 @@ class Soak:
                     "p50": hits[len(hits) // 2] * 1000 if hits else float("nan"),
                     "p95": hits[min(len(hits) - 1, int(0.95 * len(hits)))] * 1000 if hits else float("nan"),
                     "rss": self.mean_rss(low, high),
+                    "sqlite": self.mean_rss(low, high, 2),
                 }
             )
         return rows
@@ -102,7 +103,11 @@ async def run_soak(
 
         async def sampler() -> None:
             while (now := time.perf_counter()) < stop_at:
-                soak.samples.append((now - start, server.rss_mb()))
+                try:
+                    engine = (await client.get("/bench/sqlite-memory")).json()["used"] / 2**20
+                except (httpx.HTTPError, ValueError, KeyError):
+                    engine = float("nan")
+                soak.samples.append((now - start, server.rss_mb(), engine))
                 await asyncio.sleep(interval)
 
         await asyncio.gather(sampler(), *(worker() for _ in range(concurrency)))
@@ -119,7 +124,8 @@ def write_soak_report(soak: Soak, meta: dict[str, Any], tier: str, backend: str,
     first, last = soak.mean_rss(0, 60), soak.mean_rss(total - 60, total + 1)
     growth = last - first
     slope = soak.slope_mb_per_min()
-    peak = max((rss for _, rss in soak.samples), default=float("nan"))
+    peak = max((rss for _, rss, _ in soak.samples), default=float("nan"))
+    engine_first, engine_last = soak.mean_rss(0, 60, 2), soak.mean_rss(total - 60, total + 1, 2)
     errors = sum(1 for *_, ok in soak.done if not ok)
     met = growth <= 0.05 * first and slope < 0.5
     lines = [
@@ -131,16 +137,21 @@ def write_soak_report(soak: Soak, meta: dict[str, Any], tier: str, backend: str,
         "",
         f"- RSS first minute {first:.1f} MB, last minute {last:.1f} MB: growth {growth:+.1f} MB "
         f"({growth / first:+.1%}); slope after the first minute {slope:+.2f} MB/min; peak {peak:.1f} MB",
+        f"- of which SQLite's own allocations (every connection's page cache, prepared statements): first minute "
+        f"{engine_first:.1f} MB, last minute {engine_last:.1f} MB ({engine_last - engine_first:+.1f} MB); "
+        f"RSS without them {first - engine_first:.1f} -> {last - engine_last:.1f} MB "
+        f"({(last - engine_last) - (first - engine_first):+.1f} MB)",
         f"- {len(soak.done):,} requests, {len(soak.done) / total:.1f} req/s, errors {errors}",
         f"- target (no growth: last minute within 5 % of the first, slope < 0.5 MB/min): "
         f"{'met' if met else 'NOT met'}",
         "",
-        "| minute | req/s | p50 ms | p95 ms | RSS MB (mean) |",
-        "|---:|---:|---:|---:|---:|",
+        "| minute | req/s | p50 ms | p95 ms | RSS MB (mean) | SQLite MB (mean) |",
+        "|---:|---:|---:|---:|---:|---:|",
     ]
     for row in soak.minutes():
         lines.append(
-            f"| {row['minute']} | {row['rps']:.1f} | {row['p50']:.1f} | {row['p95']:.1f} | {row['rss']:.1f} |"
+            f"| {row['minute']} | {row['rps']:.1f} | {row['p50']:.1f} | {row['p95']:.1f} | {row['rss']:.1f} "
+            f"| {row['sqlite']:.1f} |"
         )
     if soak.first_error:
         lines += ["", f"First error: `{soak.first_error[:200]}`"]
