@@ -102,13 +102,16 @@ async def run_soak(
                 soak.done.append((t1 - start, op, t1 - t0, ok))
 
         async def sampler() -> None:
-            while (now := time.perf_counter()) < stop_at:
-                try:
-                    engine = (await client.get("/bench/sqlite-memory")).json()["used"] / 2**20
-                except (httpx.HTTPError, ValueError, KeyError):
-                    engine = float("nan")
-                soak.samples.append((now - start, server.rss_mb(), engine))
-                await asyncio.sleep(interval)
+            # its own connection: the workers keep every connection of theirs busy with slow requests
+            async with httpx.AsyncClient(base_url=base, timeout=10) as probe:
+                while (now := time.perf_counter()) < stop_at:
+                    rss = server.rss_mb()
+                    try:
+                        engine = (await probe.get("/bench/sqlite-memory")).json()["used"] / 2**20
+                    except (httpx.HTTPError, ValueError, KeyError):
+                        engine = float("nan")
+                    soak.samples.append((now - start, rss, engine))
+                    await asyncio.sleep(max(0.0, interval - (time.perf_counter() - now)))
 
         await asyncio.gather(sampler(), *(worker() for _ in range(concurrency)))
     return soak
