@@ -9,6 +9,7 @@ from resolvers.export_formats import Cell, cell
 _DIMENSIONS: dict[stats.Dimension, tuple[str, str]] = {
     stats.Dimension.CHILD_REGION: ("下级区划代码", "Region code"),
     stats.Dimension.DAY: ("日期", "Day"),
+    stats.Dimension.WEEK: ("周（周一）", "Week (Monday)"),
     stats.Dimension.MONTH: ("月份", "Month"),
     stats.Dimension.YEAR: ("年份", "Year"),
     stats.Dimension.CATEGORY: ("服务类别", "Category"),
@@ -24,9 +25,11 @@ _LABELS: dict[stats.Dimension, tuple[str, str]] = {
 _MEASURES: dict[stats.Measure, tuple[str, str]] = {
     stats.Measure.CONFIRMED_HOURS: ("已确认服务时长（小时）", "Confirmed hours"),
     stats.Measure.RECORDS: ("已确认服务记录数", "Confirmed records"),
+    stats.Measure.ACTIVE_VOLUNTEERS: ("活跃志愿者人数", "Active volunteers"),
     stats.Measure.VOLUNTEERS: ("志愿者人数", "Volunteers"),
     stats.Measure.NEW_VOLUNTEERS: ("新注册志愿者人数", "New volunteers"),
     stats.Measure.VERIFIED_VOLUNTEERS: ("实名认证志愿者人数", "Verified volunteers"),
+    stats.Measure.STAR_VOLUNTEERS: ("星级志愿者人数", "Star volunteers"),
     stats.Measure.TEAMS: ("新成立队伍数", "New teams"),
     stats.Measure.PROJECTS: ("新建项目数", "New projects"),
     stats.Measure.SIGN_UPS: ("报名人次", "Sign-ups"),

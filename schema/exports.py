@@ -26,7 +26,7 @@ from schema.errors import AppError
 from schema.pagination import filter_items
 from schema.permissions import InJurisdiction, requires
 from schema.statistics import StatisticsInput
-from schema.statistics import _request as statistics_request
+from schema.statistics import to_request as statistics_request
 from schema.types.audit import AuditEventFilter
 from schema.types.project import AttendanceFilter, PostFilter, ProjectFilter, SignUpFilter
 from schema.types.record import CertificateFilter, CorrectionRequestFilter, ServiceRecordFilter

@@ -74,7 +74,7 @@ class StatisticsResult:
     )
 
 
-def _request(input: StatisticsInput) -> stats.Request:
+def to_request(input: StatisticsInput) -> stats.Request:
     team_id = None
     if input.team_id is not None:
         _, team_id = parse_global_id(input.team_id, expected="Team", field="input.teamId")
@@ -104,7 +104,7 @@ class StatisticsQuery:
             result = await stats.statistics(
                 info.context.sessions,
                 info.context.viewer,
-                _request(input),
+                to_request(input),
                 global_id,
                 star_thresholds=info.context.services.settings.star_thresholds,
             )
