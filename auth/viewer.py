@@ -65,6 +65,18 @@ class Viewer:
     def is_team_admin(self) -> bool:
         return bool(self.team_ids)
 
+    @property
+    def provinces(self) -> frozenset[str]:
+        """Provinces this viewer administers as a whole: region-admin grants on a province's own code (a city
+        or county admin administers part of a province, not the province)."""
+        return frozenset(
+            g.region_code
+            for g in self.grants
+            if g.role is Role.REGION_ADMIN
+            and g.region_code
+            and g.region_code == g.region_code[:2].ljust(12, "0")
+        )
+
     def administers_region(self, code: str | None) -> bool:
         """True when ``code`` lies inside this viewer's jurisdiction (the ministry administers everything)."""
         if self.is_ministry:

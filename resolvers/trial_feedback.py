@@ -22,10 +22,9 @@ from sqlmodel import col
 from auth.viewer import Viewer
 from models import AuditEvent, ProvinceRollout, Region, TrialFeedback
 from models.columns import utcnow
-from models.enums import ProvinceStatus, Role
+from models.enums import ProvinceStatus
 from models.feedback import TrialLevel, TrialModule
 from resolvers.people import check_name
-from resolvers.rollout import province_of
 from schema.context import Services
 from schema.errors import AppError
 
@@ -50,15 +49,6 @@ class FeedbackAnswers:
     stable: bool
     meets_needs: bool
     improvements: tuple[str, ...]
-
-
-def provinces_spoken_for(viewer: Viewer) -> set[str]:
-    """The provinces whose form this viewer may submit: those of its province-level region-admin grants."""
-    return {
-        g.region_code
-        for g in viewer.grants
-        if g.role is Role.REGION_ADMIN and g.region_code and g.region_code == province_of(g.region_code)
-    }
 
 
 def _check(answers: FeedbackAnswers) -> FeedbackAnswers:
@@ -96,7 +86,7 @@ def _check(answers: FeedbackAnswers) -> FeedbackAnswers:
 async def submit(
     services: Services, viewer: Viewer, province_code: str, answers: FeedbackAnswers, request_id: str
 ) -> TrialFeedback:
-    if province_code not in provinces_spoken_for(viewer):
+    if province_code not in viewer.provinces:
         raise AppError("FORBIDDEN", field="provinceCode")
     answers = _check(answers)
     values: dict[str, Any] = {
@@ -138,7 +128,7 @@ async def submit(
 
 
 def _readable(viewer: Viewer, province_code: str) -> bool:
-    return viewer.is_ministry or province_code in provinces_spoken_for(viewer)
+    return viewer.is_ministry or province_code in viewer.provinces
 
 
 async def forms(services: Services, viewer: Viewer, province_code: str | None) -> list[TrialFeedback]:
@@ -149,7 +139,7 @@ async def forms(services: Services, viewer: Viewer, province_code: str | None) -
     if province_code is not None:
         stmt = stmt.where(col(TrialFeedback.province_code) == province_code)
     elif not viewer.is_ministry:
-        stmt = stmt.where(col(TrialFeedback.province_code).in_(sorted(provinces_spoken_for(viewer))))
+        stmt = stmt.where(col(TrialFeedback.province_code).in_(sorted(viewer.provinces)))
     async with services.sessions() as session:
         return list((await session.execute(stmt)).scalars().all())
 
