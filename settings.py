@@ -78,6 +78,10 @@ class Settings:
     """Signing keys by ``kid``; the first is used to sign, all verify (rotation)."""
     jwt_active_kid: str
     access_token_ttl: int = 900
+    db_pool_size: int = 0
+    """Pooled database connections kept open per worker (0: the backend's default, models/db.py)."""
+    db_max_overflow: int = -1
+    """Connections opened beyond the pool under bursts and closed after use (-1: the backend's default)."""
     refresh_token_ttl: int = 30 * 24 * 3600
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536
@@ -242,6 +246,8 @@ def load_settings() -> Settings:
         jwt_keys=keys,
         jwt_active_kid=kid,
         access_token_ttl=_env_int("ZHIYUAN_ACCESS_TTL", 900),
+        db_pool_size=_env_int("ZHIYUAN_DB_POOL_SIZE", 0),
+        db_max_overflow=_env_int("ZHIYUAN_DB_MAX_OVERFLOW", -1),
         refresh_token_ttl=_env_int("ZHIYUAN_REFRESH_TTL", 30 * 24 * 3600),
         argon2_time_cost=1 if testing else _env_int("ZHIYUAN_ARGON2_TIME", 3),
         argon2_memory_cost=1024 if testing else _env_int("ZHIYUAN_ARGON2_MEMORY", 65536),

@@ -18,15 +18,15 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, type_coerce
+from sqlalchemy import ColumnElement, Integer, and_, bindparam, func, or_, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
 from strawberry.dataloader import DataLoader
 
-from auth.scope import scope
+from auth.scope import scope_params, scope_template
 from auth.viewer import Viewer
 from loaders.connect import connect
-from loaders.filtering import apply, order_columns
+from loaders.filtering import filter_params, filter_shape, filter_template, order_columns
 from loaders.page import Page, PageArgs
 from models.db import SessionFactory
 
@@ -63,29 +63,39 @@ class ChildPages(DataLoader[ChildKey, Page], Generic[M]):
     async def _group(self, conn: AsyncConnection, args: PageArgs, parent_ids: set[Any]) -> dict[Any, Page]:
         if len(parent_ids) == 1 and args.offset == 0:
             return await self._first_page(conn, args, next(iter(parent_ids)))
-        parent_col = getattr(self.model, self.parent)
-        names, columns = table_columns(self.model)
-        number = func.row_number().over(
-            partition_by=parent_col, order_by=order_columns(self.model, args.order)
-        )
-        total = func.count().over(partition_by=parent_col)
-        ranked = select(*columns, number.label("_rn"), total.label("_total")).where(
-            parent_col.in_(parent_ids)
-        )
-        inner = scope(apply(ranked, self.model, args.where), self.model, self.viewer).subquery()
-        c = inner.c
-        statement = (
-            select(*[c[name] for name in names], c._rn, c._total)
-            .where(
-                # rn = 1 is always fetched so a parent's total is known even past the end of its list
-                or_(and_(c._rn > args.offset, c._rn <= args.offset + args.first + 1), c._rn == 1)
+        model, parent, order, shape = self.model, self.parent, args.order, filter_shape(args.where)
+
+        def build(restrict: Any) -> Any:
+            parent_col = getattr(model, parent)
+            names, columns = table_columns(model)
+            number = func.row_number().over(partition_by=parent_col, order_by=order_columns(model, order))
+            total = func.count().over(partition_by=parent_col)
+            ranked = select(*columns, number.label("_rn"), total.label("_total")).where(
+                parent_col.in_(bindparam("parents", expanding=True)), *filter_template(model, shape)
             )
-            .order_by(c[self.parent], c._rn)
-        )
+            c = restrict(ranked).subquery().c
+            # rn = 1 is always fetched so a parent's total is known even past the end of its list
+            window = and_(
+                c._rn > bindparam("offset", type_=Integer), c._rn <= bindparam("upto", type_=Integer)
+            )
+            return (
+                select(*[c[name] for name in names], c._rn, c._total)
+                .where(or_(window, c._rn == 1))
+                .order_by(c[parent], c._rn)
+            )
+
+        statement = scope_template(("pages", parent, shape, order), model, self.viewer, build)
+        params = {
+            "parents": list(parent_ids),
+            "offset": args.offset,
+            "upto": args.offset + args.first + 1,
+            **filter_params(args.where),
+            **scope_params(self.viewer),
+        }
         grouped: dict[Any, list[Any]] = defaultdict(list)
         totals: dict[Any, int] = {}
-        for child in (await conn.execute(statement)).all():
-            key = getattr(child, self.parent)
+        for child in (await conn.execute(statement, params)).all():
+            key = getattr(child, parent)
             totals[key] = child._total
             if child._rn > args.offset:
                 grouped[key].append(child)
@@ -98,17 +108,35 @@ class ChildPages(DataLoader[ChildKey, Page], Generic[M]):
         """The first page of one parent (a node's own nested list): the same rows, order and total as the
         windowed statement, as a plain ``ORDER BY … LIMIT first + 1`` — no subquery to build. The total
         (``COUNT(*) OVER ()``, counted before the LIMIT) only when asked for; no rows means a total of 0."""
-        selected: list[Any] = [self.model.__table__]  # type: ignore[attr-defined]
-        if args.with_total:
-            selected.append(func.count().over().label("_total"))
-        ranked = select(*selected).where(getattr(self.model, self.parent) == parent_id)
-        statement = (
-            scope(apply(ranked, self.model, args.where), self.model, self.viewer)
-            .order_by(*order_columns(self.model, args.order))
-            .limit(args.first + 1)
+        model, parent, order, shape, with_total = (
+            self.model,
+            self.parent,
+            args.order,
+            filter_shape(args.where),
+            args.with_total,
         )
-        rows = (await conn.execute(statement)).all()
+
+        def build(restrict: Any) -> Any:
+            selected: list[Any] = [model.__table__]  # type: ignore[attr-defined]
+            if with_total:
+                selected.append(func.count().over().label("_total"))
+            ranked = select(*selected).where(
+                getattr(model, parent) == bindparam("parent", required=True), *filter_template(model, shape)
+            )
+            limit = bindparam("limit", type_=Integer)
+            return restrict(ranked).order_by(*order_columns(model, order)).limit(limit)
+
+        statement = scope_template(
+            ("first_page", parent, shape, order, with_total), model, self.viewer, build
+        )
+        params = {
+            "parent": parent_id,
+            "limit": args.first + 1,
+            **filter_params(args.where),
+            **scope_params(self.viewer),
+        }
+        rows = (await conn.execute(statement, params)).all()
         if not rows:
             return {}
-        total = rows[0]._total if args.with_total else None
+        total = rows[0]._total if with_total else None
         return {parent_id: Page(rows[: args.first], 0, len(rows) > args.first, total)}

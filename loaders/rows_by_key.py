@@ -1,6 +1,6 @@
 """Rows of one table by a unique key (id, volunteer number, credit code, region code), scoped to the viewer.
 
-One ``IN (...)`` query per batch, on a short-lived connection; results in key order, None for misses —
+One ``IN (...)`` query per batch (built once per viewer shape: ``scope_template()``), on a short-lived connection; results in key order, None for misses —
 including rows the viewer may not see, so a lookup never tells an invisible row from a missing one. Rows are
 Core ``Row`` objects with one attribute per column (the model's names and values), not ORM instances.
 """
@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import SQLModel
 from strawberry.dataloader import DataLoader
 
-from auth.scope import scope
+from auth.scope import scope_params, scope_template
 from auth.viewer import Viewer
 from loaders.connect import connect
 from models.db import SessionFactory
@@ -29,10 +29,16 @@ class RowsByKey(DataLoader[K, M | None], Generic[K, M]):
         self.sessions, self.viewer, self.model, self.key = sessions, viewer, model, key
 
     async def _load(self, keys: Sequence[K]) -> list[M | None]:
-        table: Any = self.model.__table__  # type: ignore[attr-defined]
-        column: Any = getattr(self.model, self.key)
-        statement = scope(select(table).where(column.in_(set(keys))), self.model, self.viewer)
+        model, key = self.model, self.key
+
+        def build(restrict: Any) -> Any:
+            column: Any = getattr(model, key)
+            table: Any = model.__table__  # type: ignore[attr-defined]
+            return restrict(select(table).where(column.in_(bindparam("keys", expanding=True))))
+
+        statement = scope_template(("by_key", key), model, self.viewer, build)
+        params = {"keys": list(set(keys)), **scope_params(self.viewer)}
         async with connect(self.sessions) as conn:
-            rows: Any = (await conn.execute(statement)).all()
+            rows: Any = (await conn.execute(statement, params)).all()
         found = {getattr(row, self.key): row for row in rows}
         return [found.get(k) for k in keys]

@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from strawberry.dataloader import DataLoader
 
 from loaders.connect import connect
@@ -32,17 +34,20 @@ class Totals:
 Result = Totals
 
 
+@cache
+def _statement() -> Select[Any]:
+    totals = ROLLUP_TABLES["rollup_volunteer_hours"].c
+    keys: Any = bindparam("keys", expanding=True)
+    return select(totals.volunteer_id, totals.hours, totals.n).where(totals.volunteer_id.in_(keys))
+
+
 class VolunteerTotals(DataLoader[Key, Result]):
     def __init__(self, sessions: SessionFactory) -> None:
         super().__init__(load_fn=self._load)
         self.sessions = sessions
 
     async def _load(self, keys: Sequence[Key]) -> list[Result]:
-        totals = ROLLUP_TABLES["rollup_volunteer_hours"].c
-        statement = select(totals.volunteer_id, totals.hours, totals.n).where(
-            totals.volunteer_id.in_(sorted(set(keys)))
-        )
         async with connect(self.sessions) as conn:
-            rows = (await conn.execute(statement)).all()
+            rows = (await conn.execute(_statement(), {"keys": sorted(set(keys))})).all()
         found = {vid: Totals(Decimal(hours).quantize(Decimal("0.01")), int(n)) for vid, hours, n in rows}
         return [found.get(k, Totals()) for k in keys]
