@@ -649,6 +649,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--soak", type=float, default=0.0,
                         help="soak mode: SECONDS of mixed read load on the graphql server, RSS every 5 s")  # fmt: skip
     parser.add_argument("--soak-concurrency", type=int, default=8)
+    parser.add_argument("--soak-warmup", type=float, default=120.0,
+                        help="seconds of the same load before the soak's clock starts (caches filling)")  # fmt: skip
     args = parser.parse_args(argv)
     CONCURRENCY = tuple(int(c) for c in args.concurrency.split(","))
     url = db_url(args.tier, args.backend)
@@ -680,7 +682,11 @@ def main(argv: list[str] | None = None) -> None:
             fx = Fixtures(url)
             fx.prepare(base)
             sources = {op: request_source(op, fx) for op in ops}
-            soak = asyncio.run(run_soak(base, server, sources, ops, args.soak, args.soak_concurrency))
+            soak = asyncio.run(
+                run_soak(
+                    base, server, sources, ops, args.soak, args.soak_concurrency, warmup=args.soak_warmup
+                )
+            )
         finally:
             server.stop()
         path = Path(args.output).with_suffix(f".soak-{args.tier}-{args.backend}.part.md")

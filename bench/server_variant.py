@@ -4,6 +4,7 @@ Run as ``python bench/server_variant.py`` with the usual PORT/HOST/DATABASE_URL/
 
 * ``BENCH_NO_BATCH=1`` — baseline (b): strawberry's ``DataLoader`` is patched to ``max_batch_size=1`` before
   the app is imported, so every ``load()`` becomes its own statement (the loaders' caches still dedupe keys);
+* ``BENCH_NO_FREEZE=1`` — the soak's baseline: start-up's heap is not frozen (server.freeze_startup_heap);
 * ``BENCH_SQL_DEBUG=1`` — also print every statement of each request to stderr (to write the floor's SQL);
 * ``BENCH_TRACEMALLOC=1`` — trace allocations; ``GET /bench/memory`` takes a baseline snapshot, later calls list
   the source lines whose live memory grew most since (the soak's growth, located).
@@ -198,6 +199,10 @@ async def sqlite_memory(request: Request) -> Response:
 
 
 def build() -> ASGIApp:
+    if os.environ.get("BENCH_NO_FREEZE") == "1":
+        import server
+
+        server.freeze_startup_heap = lambda: None
     app = create_app(migrate=False)
     app.router.routes.insert(0, Route("/floor/mobile", floor_mobile, methods=["POST"]))
     app.router.routes.insert(0, Route("/bench/sqlite-memory", sqlite_memory, methods=["GET"]))

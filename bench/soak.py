@@ -33,6 +33,11 @@ class Soak:
     seconds: float
     concurrency: int
     interval: float
+    warmup: float = 0.0
+    """Seconds of the same load before the clock starts (caches filling: parsed queries, compiled SQL,
+    tokens, page caches); the report covers the steady state after it."""
+    warmup_rss: tuple[float, float] = (float("nan"), float("nan"))
+    """RSS at the start and at the end of the warm-up."""
     samples: list[tuple[float, float, float]] = field(default_factory=list)
     """(seconds since start, RSS MB, MB held by SQLite itself: page caches, statements; NaN on PostgreSQL)."""
     done: list[tuple[float, str, float, bool]] = field(default_factory=list)
@@ -79,12 +84,18 @@ async def run_soak(
     seconds: float,
     concurrency: int,
     interval: float = 5.0,
+    warmup: float = 0.0,
 ) -> Soak:
-    """Drive ``ops`` round-robin (each worker takes the next op in turn) at ``concurrency`` for ``seconds``."""
-    soak = Soak(ops, seconds, concurrency, interval)
+    """Drive ``ops`` round-robin (each worker takes the next op in turn) at ``concurrency``: ``warmup`` seconds
+    unrecorded, then ``seconds`` recorded."""
+    soak = Soak(ops, seconds, concurrency, interval, warmup)
     counter = [0]
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+        if warmup:
+            before = server.rss_mb()
+            await _load(client, sources, ops, counter, time.perf_counter() + warmup, concurrency)
+            soak.warmup_rss = (before, server.rss_mb())
         start = time.perf_counter()
         stop_at = start + seconds
 
@@ -117,6 +128,26 @@ async def run_soak(
     return soak
 
 
+async def _load(
+    client: httpx.AsyncClient,
+    sources: dict[str, Any],
+    ops: list[str],
+    counter: list[int],
+    until: float,
+    n: int,
+) -> None:
+    """The soak's load without recording it (the warm-up)."""
+
+    async def worker() -> None:
+        while time.perf_counter() < until:
+            op = ops[counter[0] % len(ops)]
+            counter[0] += 1
+            req = sources[op]()
+            await client.post(req.path, content=req.body, headers=req.headers)
+
+    await asyncio.gather(*(worker() for _ in range(n)))
+
+
 def _count(value: object) -> str:
     """A row count with thousands separators, or ``?`` when the tier's metadata does not hold it."""
     return f"{value:,}" if isinstance(value, int) else "?"
@@ -131,12 +162,18 @@ def write_soak_report(soak: Soak, meta: dict[str, Any], tier: str, backend: str,
     engine_first, engine_last = soak.mean_rss(0, 60, 2), soak.mean_rss(total - 60, total + 1, 2)
     errors = sum(1 for *_, ok in soak.done if not ok)
     met = growth <= 0.05 * first and slope < 0.5
+    warm = (
+        f", after {soak.warmup:g} s of the same load unrecorded (RSS {soak.warmup_rss[0]:.1f} -> "
+        f"{soak.warmup_rss[1]:.1f} MB during it)"
+        if soak.warmup
+        else ""
+    )
     lines = [
         f"### Soak: tier {tier} on {backend} — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {total:g} s, "
         f"concurrency {soak.concurrency}, ops {', '.join(soak.ops)} round-robin",
         "",
         f"Data: {_count(meta.get('rows'))} rows ({_count(meta.get('counts', {}).get('service_record'))} service "
-        f"records). Server RSS sampled every {soak.interval:g} s ({len(soak.samples)} samples).",
+        f"records). Server RSS sampled every {soak.interval:g} s ({len(soak.samples)} samples){warm}.",
         "",
         f"- RSS first minute {first:.1f} MB, last minute {last:.1f} MB: growth {growth:+.1f} MB "
         f"({growth / first:+.1%}); slope after the first minute {slope:+.2f} MB/min; peak {peak:.1f} MB",
