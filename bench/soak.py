@@ -45,7 +45,7 @@ class Soak:
     first_error: str = ""
 
     def mean_rss(self, low: float, high: float, column: int = 1) -> float:
-        values = [sample[column] for sample in self.samples if low <= sample[0] < high]
+        values = [s[column] for s in self.samples if low <= s[0] < high and s[column] == s[column]]  # not NaN
         return sum(values) / len(values) if values else float("nan")
 
     def slope_mb_per_min(self, after: float = 60.0) -> float:
