@@ -20,12 +20,16 @@ the 2-digit province code for a province instance; ``sync_node`` holds it) owns 
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Insert, event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.util import await_
+from sqlalchemy.util.concurrency import in_greenlet
 from sqlmodel import SQLModel
 
 from models.change_log import is_synced, key_column
@@ -49,7 +53,7 @@ def _sqlite_manual_transactions(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_begin(conn: Any) -> None:
     """``BEGIN IMMEDIATE`` for write sessions: the write lock is taken before the first read, so a transaction
     never reads a snapshot that another writer changes before it writes (SQLITE_BUSY_SNAPSHOT); writers queue
-    on busy_timeout instead. Read sessions use a plain deferred BEGIN. Connections with ``sqlite_autocommit``
+    first come, first served before it (``_WriterQueue``). Read sessions use a plain deferred BEGIN. Connections with ``sqlite_autocommit``
     (the loaders' reads, loaders/connect.py) none: each SELECT reads its own consistent snapshot, and a BEGIN
     would cost three more hand-offs to the driver's thread."""
     options = conn.get_execution_options()
@@ -57,7 +61,64 @@ def _sqlite_begin(conn: Any) -> None:
         conn.connection.info[_NO_TRANSACTION] = True
         return
     conn.connection.info.pop(_NO_TRANSACTION, None)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("sqlite_immediate") else "BEGIN")
+    if options.get("sqlite_immediate"):
+        _WRITERS.enter(conn.connection.info)
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _WRITERS.leave(conn.connection.info)
+            raise
+    else:
+        conn.exec_driver_sql("BEGIN")
+
+
+class _WriterQueue:
+    """SQLite has a single writer. Write transactions of this process queue here, first come first served,
+    before ``BEGIN IMMEDIATE``, and leave on COMMIT or ROLLBACK. Without the queue they waited in SQLite's busy
+    handler, which sleeps and retries: a newcomer often won over writers that had waited longest, so at 32
+    concurrent sign-ups p95 was 5× p50 (bench/RESULTS.md). Other processes on the same file still meet
+    ``busy_timeout``. Waiting longer than that (``WRITER_WAIT``) fails like a busy database does."""
+
+    def __init__(self) -> None:
+        self._locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+
+    def enter(self, info: dict[str, Any]) -> None:
+        if info.get(_WRITING) or not in_greenlet():  # nested, or a synchronous connection (migrations)
+            return
+        loop = asyncio.get_running_loop()
+        lock = self._locks.get(loop)
+        if lock is None:
+            for stale in [other for other in self._locks if other.is_closed()]:
+                del self._locks[stale]
+            lock = self._locks[loop] = asyncio.Lock()
+        try:
+            await_(asyncio.wait_for(lock.acquire(), WRITER_WAIT))
+        except TimeoutError:
+            raise sqlite3.OperationalError("database is locked (waited for the writer queue)") from None
+        info[_WRITING] = lock
+
+    def leave(self, info: dict[str, Any]) -> None:
+        lock = info.pop(_WRITING, None)
+        if lock is not None and lock.locked():
+            lock.release()
+
+
+WRITER_WAIT = 30.0
+"""Seconds a write transaction waits for its turn (the pragma ``busy_timeout`` is the same 30 s)."""
+_WRITING = "zhiyuan_writer"
+_WRITERS = _WriterQueue()
+
+
+def _sqlite_commit(plain: Callable[[Any], None]) -> Callable[[Any], None]:
+    """The dialect's commit, then the next writer's turn (after the COMMIT, not before it)."""
+
+    def commit(dbapi_connection: Any) -> None:
+        try:
+            plain(dbapi_connection)
+        finally:
+            _WRITERS.leave(dbapi_connection.info)
+
+    return commit
 
 
 _NO_TRANSACTION = "zhiyuan_no_transaction"
@@ -75,7 +136,11 @@ def _sqlite_rollback(plain: Callable[[Any], None]) -> Callable[[Any], None]:
             info = None
         if info is not None and info.pop(_NO_TRANSACTION, False):
             return
-        plain(dbapi_connection)
+        try:
+            plain(dbapi_connection)
+        finally:
+            if info is not None:  # a pool reset rolls back without the engine's rollback event
+                _WRITERS.leave(info)
 
     return rollback
 
@@ -164,6 +229,7 @@ def make_engine(url: str, *, pool_size: int = 0, max_overflow: int = -1, **kwarg
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         dialect: Any = engine.sync_engine.dialect
         dialect.do_rollback = _sqlite_rollback(dialect.do_rollback)
+        dialect.do_commit = _sqlite_commit(dialect.do_commit)
         event.listen(engine.sync_engine, "before_execute", _sqlite_allocate_ids, retval=True)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
