@@ -45,12 +45,36 @@ class Edge(Generic[T]):
 
 @strawberry.type(description="A page of a list (分页列表)")
 class Connection(Generic[T]):
-    edges: list[Edge[T]] = strawberry.field(description="Rows with cursors (条目)")
-    nodes: list[T] = strawberry.field(description="Rows without cursors (对象列表)")
-    page_info: PageInfo = strawberry.field(description="Paging state (分页信息)")
-    total_count: int = strawberry.field(
-        description="Rows in the whole list inside the viewer's scope (总数，限于可见范围)"
-    )
+    """Edges (with their base64 cursors) and the page info are built only when the query selects them: the
+    mobile client asks for ``nodes`` alone, and building an ``Edge`` and a cursor per row cost as much as the
+    rest of the page's fields (bench/RESULTS.md)."""
+
+    offset: strawberry.Private[int]
+    has_next: strawberry.Private[bool]
+    rows: strawberry.Private[list[T]]
+    total: strawberry.Private[int]
+
+    @strawberry.field(description="Rows with cursors (条目)")
+    def edges(self) -> list[Edge[T]]:
+        return [Edge(cursor=encode_cursor(self.offset + i), node=n) for i, n in enumerate(self.rows)]
+
+    @strawberry.field(description="Rows without cursors (对象列表)")
+    def nodes(self) -> list[T]:
+        return self.rows
+
+    @strawberry.field(description="Paging state (分页信息)")
+    def page_info(self) -> PageInfo:
+        last = self.offset + len(self.rows) - 1
+        return PageInfo(
+            has_next_page=self.has_next,
+            has_previous_page=self.offset > 0,
+            start_cursor=encode_cursor(self.offset) if self.rows else None,
+            end_cursor=encode_cursor(last) if self.rows else None,
+        )
+
+    @strawberry.field(description="Rows in the whole list inside the viewer's scope (总数，限于可见范围)")
+    def total_count(self) -> int:
+        return self.total
 
 
 def encode_cursor(offset: int) -> str:
@@ -115,11 +139,4 @@ def page_args(
 
 def to_connection(page: Page, convert: Callable[[Any], T]) -> Connection[T]:
     nodes = [convert(row) for row in page.rows]
-    edges = [Edge(cursor=encode_cursor(page.offset + i), node=n) for i, n in enumerate(nodes)]
-    info = PageInfo(
-        has_next_page=page.has_next,
-        has_previous_page=page.offset > 0,
-        start_cursor=edges[0].cursor if edges else None,
-        end_cursor=edges[-1].cursor if edges else None,
-    )
-    return Connection(edges=edges, nodes=nodes, page_info=info, total_count=page.total or 0)
+    return Connection(offset=page.offset, has_next=page.has_next, rows=nodes, total=page.total or 0)
