@@ -6,7 +6,7 @@ Records are never deleted: a correction voids the old row and adds a new one poi
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, LargeBinary, Numeric, Text
+from sqlalchemy import JSON, Index, LargeBinary, Numeric, Text
 from sqlmodel import Field, SQLModel
 
 from models.columns import enum_field, id_field, ref_field, region_field, time_field
@@ -15,6 +15,7 @@ from models.enums import CertificateStatus, CorrectionStatus, ProjectCategory, R
 
 class ServiceRecord(SQLModel, table=True):
     __tablename__ = "service_record"
+    __table_args__ = (Index("ix_service_record_status_region", "status", "region_code"),)
 
     id: int | None = id_field()
     volunteer_id: int = ref_field("volunteer.id")
