@@ -244,6 +244,8 @@ def validate(request: Request) -> MeasureSpec:
     start = None if spec.stock else request.from_
     if start is not None and request.to is not None and start >= request.to:
         raise StatisticsInputError("BAD_PERIOD", "input.to")
+    if spec.stock and seen & _DAILY:  # a running total has no start, so its day span has no bound
+        raise StatisticsInputError("STOCK_BY_DAY", "input.groupBy", measure=request.measure.value)
     if seen & _DAILY and (
         start is None or request.to is None or request.to > _years_later(start, MAX_DAY_SPAN_YEARS)
     ):

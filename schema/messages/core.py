@@ -18,6 +18,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "At most {max} rows; narrow the query or set a limit",
     ),
     "PERIOD_TOO_LONG": ("按日统计的时间段不能超过 {years} 年", "Daily figures cover at most {years} years"),
+    "STOCK_BY_DAY": (
+        "{measure} 是截至截止日期的累计数，不能按日或按周分组；请按月、年分组，或改用新增类指标",
+        "{measure} is a running total up to the end date: group it by month or year, not by day or week,"
+        " or use a new-in-period measure",
+    ),
     "BAD_PERIOD": ("起始日期须早于截止日期", "The start date must be before the end date"),
     "NOT_FOUND": ("未找到该对象", "Not found"),
     "UNAUTHENTICATED": ("请先登录，或登录已失效", "Sign-in required, or the session has expired"),
