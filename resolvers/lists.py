@@ -27,21 +27,18 @@ def scoped_select(model: type[M], viewer: Viewer, args: PageArgs) -> Any:
 
 
 async def root_page(sessions: SessionFactory, viewer: Viewer, model: type[M], args: PageArgs) -> Page:
-    statement = scoped_select(model, viewer, args)
-    if args.with_total:
-        counted = select(func.count()).select_from(scoped_select(model, viewer, args).subquery())
-        statement = statement.add_columns(counted.scalar_subquery().label("_total"))
+    scoped = scoped_select(model, viewer, args)
+    count = select(func.count()).select_from(scoped.subquery())
+    statement = scoped.add_columns(count.scalar_subquery().label("_total")) if args.with_total else scoped
     statement = (
         statement.order_by(*order_columns(model, args.order)).offset(args.offset).limit(args.first + 1)
     )
     async with sessions() as session:
         result = (await session.execute(statement)).all()
         total: int | None = None
-        if args.with_total:
-            if result:
-                total = int(result[0][1])
-            else:  # past the end (or empty): count on its own
-                count = select(func.count()).select_from(scoped_select(model, viewer, args).subquery())
-                total = int((await session.execute(count)).scalar_one())
+        if args.with_total and result:
+            total = int(result[0][1])
+        elif args.with_total:  # past the end (or empty): no row carries the count, so count on its own
+            total = int((await session.execute(count)).scalar_one())
     rows = [r[0] for r in result]
     return Page(rows[: args.first], args.offset, len(rows) > args.first, total)
