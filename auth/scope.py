@@ -48,6 +48,7 @@ from models import (
     Volunteer,
 )
 from models.enums import MembershipStatus
+from models.one_of import one_of
 from models.supervision import SpotCheckStatus
 
 S = TypeVar("S", bound=Select[Any])
@@ -88,8 +89,8 @@ class _Values:
     def __init__(self, viewer: Viewer, template: bool) -> None:
         self.viewer, self.template = viewer, template
 
-    def _param(self, name: str, value: Any, expanding: bool = False) -> Any:
-        return bindparam(f"scope_{name}", required=True, expanding=expanding) if self.template else value
+    def _param(self, name: str, value: Any) -> Any:
+        return bindparam(f"scope_{name}", required=True) if self.template else value
 
     def regions(self, column: Any) -> ColumnElement[bool]:
         if not self.template:
@@ -99,9 +100,11 @@ class _Values:
             column, [(self._param(f"low_{i}", None), self._param(f"high_{i}", None)) for i in range(count)]
         )
 
-    @property
-    def teams(self) -> Any:
-        return self._param("teams", sorted(self.viewer.team_ids), expanding=True)
+    def in_teams(self, column: Any) -> ColumnElement[bool]:
+        """``column`` is one of the viewer's teams."""
+        if self.template:
+            return one_of(column, "scope_teams")
+        return column.in_(sorted(self.viewer.team_ids))  # type: ignore[no-any-return]
 
     @property
     def volunteer(self) -> Any:
@@ -150,9 +153,9 @@ def _volunteer_conditions(v: _Values) -> list[ColumnElement[bool]]:
         conds.append(_col(Volunteer, "id").in_(members))
     if viewer.team_ids:
         members = select(col(m.volunteer_id)).where(
-            col(m.team_id).in_(v.teams), col(m.status).in_(ACTIVE_MEMBER)
+            v.in_teams(col(m.team_id)), col(m.status).in_(ACTIVE_MEMBER)
         )
-        signed = select(col(SignUp.volunteer_id)).where(col(SignUp.team_id).in_(v.teams))
+        signed = select(col(SignUp.volunteer_id)).where(v.in_teams(col(SignUp.team_id)))
         conds.append(_col(Volunteer, "id").in_(members))
         conds.append(_col(Volunteer, "id").in_(signed))
     if viewer.volunteer_id is not None:
@@ -168,7 +171,7 @@ def _team_owned_conditions(model: type[SQLModel], v: _Values) -> list[ColumnElem
     if viewer.region_prefixes:
         conds.append(v.regions(_col(model, "region_code")))
     if viewer.team_ids:
-        conds.append(team_key.in_(v.teams))
+        conds.append(v.in_teams(team_key))
     if viewer.volunteer_id is not None:
         if model is Team:
             mine = select(col(TeamMembership.team_id)).where(
@@ -189,7 +192,7 @@ def _personal_conditions(model: type[SQLModel], v: _Values) -> list[ColumnElemen
     if viewer.region_prefixes:
         conds.append(v.regions(_col(model, "region_code")))
     if viewer.team_ids:
-        conds.append(_col(model, "team_id").in_(v.teams))
+        conds.append(v.in_teams(_col(model, "team_id")))
     if viewer.volunteer_id is not None:
         conds.append(_col(model, "volunteer_id") == v.volunteer)
     return conds

@@ -29,6 +29,7 @@ from loaders.connect import connect
 from loaders.filtering import filter_params, filter_shape, filter_template, order_columns
 from loaders.page import Page, PageArgs
 from models.db import SessionFactory
+from models.one_of import one_of
 
 M = TypeVar("M", bound=SQLModel)
 ChildKey = tuple[Any, PageArgs]
@@ -71,7 +72,7 @@ class ChildPages(DataLoader[ChildKey, Page], Generic[M]):
             number = func.row_number().over(partition_by=parent_col, order_by=order_columns(model, order))
             total = func.count().over(partition_by=parent_col)
             ranked = select(*columns, number.label("_rn"), total.label("_total")).where(
-                parent_col.in_(bindparam("parents", expanding=True)), *filter_template(model, shape)
+                one_of(parent_col, "parents"), *filter_template(model, shape)
             )
             c = restrict(ranked).subquery().c
             # rn = 1 is always fetched so a parent's total is known even past the end of its list

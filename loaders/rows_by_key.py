@@ -1,6 +1,6 @@
 """Rows of one table by a unique key (id, volunteer number, credit code, region code), scoped to the viewer.
 
-One ``IN (...)`` query per batch (built once per viewer shape: ``scope_template()``), on a short-lived connection; results in key order, None for misses —
+One ``IN`` query per batch (``one_of()``) (built once per viewer shape: ``scope_template()``), on a short-lived connection; results in key order, None for misses —
 including rows the viewer may not see, so a lookup never tells an invisible row from a missing one. Rows are
 Core ``Row`` objects with one attribute per column (the model's names and values), not ORM instances.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlmodel import SQLModel
 from strawberry.dataloader import DataLoader
 
@@ -18,6 +18,7 @@ from auth.scope import scope_params, scope_template
 from auth.viewer import Viewer
 from loaders.connect import connect
 from models.db import SessionFactory
+from models.one_of import one_of
 
 M = TypeVar("M", bound=SQLModel)
 K = TypeVar("K")
@@ -34,7 +35,7 @@ class RowsByKey(DataLoader[K, M | None], Generic[K, M]):
         def build(restrict: Any) -> Any:
             column: Any = getattr(model, key)
             table: Any = model.__table__  # type: ignore[attr-defined]
-            return restrict(select(table).where(column.in_(bindparam("keys", expanding=True))))
+            return restrict(select(table).where(one_of(column, "keys")))
 
         statement = scope_template(("by_key", key), model, self.viewer, build)
         params = {"keys": list(set(keys)), **scope_params(self.viewer)}

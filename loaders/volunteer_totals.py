@@ -15,11 +15,12 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, select
 from strawberry.dataloader import DataLoader
 
 from loaders.connect import connect
 from models.db import SessionFactory
+from models.one_of import one_of
 from models.rollups import ROLLUP_TABLES
 
 Key = int
@@ -37,8 +38,7 @@ Result = Totals
 @cache
 def _statement() -> Select[Any]:
     totals = ROLLUP_TABLES["rollup_volunteer_hours"].c
-    keys: Any = bindparam("keys", expanding=True)
-    return select(totals.volunteer_id, totals.hours, totals.n).where(totals.volunteer_id.in_(keys))
+    return select(totals.volunteer_id, totals.hours, totals.n).where(one_of(totals.volunteer_id, "keys"))
 
 
 class VolunteerTotals(DataLoader[Key, Result]):

@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Insert, event, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.util import await_
 from sqlalchemy.util.concurrency import in_greenlet
@@ -232,8 +234,46 @@ def make_engine(url: str, *, pool_size: int = 0, max_overflow: int = -1, **kwarg
         dialect.do_commit = _sqlite_commit(dialect.do_commit)
         event.listen(engine.sync_engine, "before_execute", _sqlite_allocate_ids, retval=True)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+    ping_idle = kwargs.pop("ping_idle", PING_IDLE)
+    engine = create_async_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        event.listen(engine.sync_engine.pool, "checkout", _ping_if_idle(ping_idle))
+        event.listen(engine.sync_engine.pool, "checkin", _note_checkin)
+        event.listen(engine.sync_engine.pool, "connect", _note_checkin)  # new: working, no test needed
+    return engine
+
+
+PING_IDLE = 5.0
+"""Seconds a PostgreSQL connection may sit idle in the pool before its next checkout tests it (``ping_idle=`` of ``make_engine``; ``pool_pre_ping=True`` tests every checkout
+instead). SQLAlchemy's
+``pool_pre_ping`` tests every checkout, and asyncpg's test outside a transaction is three round trips (BEGIN,
+an empty query, ROLLBACK): the mobile request checks out three connections (one per loader batch), so nine of
+its twelve round trips were tests (bench/PERF-NOTES.md). A connection returned moments ago was working
+moments ago; the ones that go stale — a server restart, an idle timeout in a proxy or firewall — are the
+ones that sat. A connection broken while busy fails its statement, SQLAlchemy sees the disconnect and
+invalidates the whole pool, so the next checkouts connect afresh."""
+_CHECKED_IN = "zhiyuan_checked_in"
+
+
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    """Pool ``checkin``/``connect`` listener: when the connection was last known to work."""
+    record.info[_CHECKED_IN] = time.monotonic()
+
+
+def _ping_if_idle(idle: float) -> Callable[[Any, Any, Any], None]:
+    """A pool ``checkout`` listener: test a connection that was idle longer than ``idle`` seconds (or never
+    checked in); a failed test raises ``DisconnectionError``, and the pool replaces the connection."""
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_CHECKED_IN)
+        if since is not None and time.monotonic() - since <= idle:
+            return
+        try:
+            dbapi_connection.ping()
+        except Exception as error:
+            raise DisconnectionError(f"connection failed its liveness test: {error}") from error
+
+    return checkout
 
 
 def make_session_factory(engine: AsyncEngine) -> SessionFactory:
