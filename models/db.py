@@ -207,9 +207,11 @@ query holds two at once), and an overflow connection is closed when it is return
 SQLAlchemy's default of 5, eight concurrent requests opened a new connection (a thread, the file, the
 pragmas) for almost every other request and cost 12.6 instead of 7.0 ms of CPU each (bench/RESULTS.md).
 An idle SQLite connection costs a parked thread and its page cache (at most 2 MB)."""
-POSTGRES_POOL = (10, 20)
+POSTGRES_POOL = (20, 10)
 """(pool size, overflow) per worker on PostgreSQL: workers × (size + overflow) must stay under the server's
-``max_connections`` (docs/scale-out.md)."""
+``max_connections`` (docs/scale-out.md). The size is what matters, as on SQLite: with 10 (+20 overflow), eight
+concurrent mobile requests (two loader connections each) kept connecting and closing overflow connections,
+and a request cost 5.0 instead of 2.8 ms of server CPU (bench/RESULTS.md)."""
 
 
 def make_engine(url: str, *, pool_size: int = 0, max_overflow: int = -1, **kwargs: Any) -> AsyncEngine:
