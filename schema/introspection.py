@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from graphql import DocumentNode, FieldNode, GraphQLError, visit
 from graphql import ExecutionResult as GraphQLExecutionResult
-from graphql import FieldNode, GraphQLError, visit
 from graphql.language import Visitor
 from strawberry.extensions import SchemaExtension
 
@@ -28,17 +28,37 @@ class _Finder(Visitor):
             self.found = True
 
 
+def asks_introspection(query: str | None, document: DocumentNode) -> bool:
+    """Whether ``document`` selects ``__schema`` or ``__type`` anywhere; remembered by query text (the walk
+    visits every node of the document, on every request of a production server)."""
+    if query is not None and (known := _ASKS.get(query)) is not None:
+        return known
+    finder = _Finder()
+    visit(document, finder)
+    if query is not None:
+        if len(_ASKS) >= _ASKS_SIZE:
+            _ASKS.pop(next(iter(_ASKS)))
+        _ASKS[query] = finder.found
+    return finder.found
+
+
+_ASKS: dict[str, bool] = {}
+_ASKS_SIZE = 1000
+
+
 class IntrospectionSwitch(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         ctx = self.execution_context
         context = ctx.context
-        if not context.services.settings.introspection and ctx.graphql_document is not None:
-            finder = _Finder()
-            visit(ctx.graphql_document, finder)
-            if finder.found:
-                error = GraphQLError(
-                    message("INTROSPECTION_DISABLED", context.locale),
-                    extensions={"code": "INTROSPECTION_DISABLED"},
-                )
-                ctx.result = GraphQLExecutionResult(data=None, errors=[error])
+        document = ctx.graphql_document
+        if (
+            not context.services.settings.introspection
+            and document is not None
+            and asks_introspection(ctx.query, document)
+        ):
+            error = GraphQLError(
+                message("INTROSPECTION_DISABLED", context.locale),
+                extensions={"code": "INTROSPECTION_DISABLED"},
+            )
+            ctx.result = GraphQLExecutionResult(data=None, errors=[error])
         yield

@@ -161,3 +161,8 @@ async def test_introspection_can_be_switched_off_without_hiding_the_sdl(
         assert nested["errors"][0]["extensions"]["code"] == "INTROSPECTION_DISABLED"
         sdl = (await client.post("/graphql", json={"query": "{ __typename _service { sdl } }"})).json()
         assert sdl["data"]["__typename"] == "Query" and "@key" in sdl["data"]["_service"]["sdl"]
+        for _ in range(2):  # the answer is remembered per query text: asked again, refused again
+            again = (await client.post("/graphql", json={"query": "{ __schema { types { name } } }"})).json()
+            assert again["errors"][0]["extensions"]["code"] == "INTROSPECTION_DISABLED"
+            plain = (await client.post("/graphql", json={"query": "{ __typename _service { sdl } }"})).json()
+            assert "errors" not in plain and plain["data"]["__typename"] == "Query"
