@@ -212,12 +212,12 @@ CHECK_IN = """mutation CheckIn($signUp: ID!, $qr: String!, $key: String!) {
 (``attendanceQrToken(projectId, signInPointId)``, valid ``checkin_qr_ttl`` seconds) and sends it with a
 retry key; with a QR token the server keeps no coordinates."""
 
-LIST_LEVELS = {"mobile": 3, "team_admin": 5, "county": 4, "province": 4, "public": 3, "floor_mobile": 3,
+LIST_LEVELS = {"mobile": 2, "team_admin": 4, "county": 4, "province": 4, "public": 3, "floor_mobile": 3,
                "signUp": None, "checkIn": None}  # fmt: skip
 """Levels that load rows, per operation: each list (connection) and each batched lookup below it (a to-one
-such as ``region``, the viewer's volunteer, the hour totals behind ``starLevel``) is one level, as in
-tests/test_sql_counts.py. mobile: volunteer, totals, records. team_admin: team, members, volunteers, totals,
-records. county: 4 sibling lists. province: teams, regions, projects, sign-ups. public: projects, posts,
+such as ``region``, the viewer's volunteer) is one level, as in tests/test_sql_counts.py; a volunteer loaded
+by key carries its hour totals (``starLevel``), joined. mobile: volunteer, records. team_admin: team,
+members, volunteers, records. county: 4 sibling lists. province: teams, regions, projects, sign-ups. public: projects, posts,
 regions. The target is statements per request <= levels whatever the row counts."""
 DESCRIPTIONS = {
     "mobile": "volunteer: profile, star level, last 20 records",

@@ -11,7 +11,8 @@ from auth.viewer import Viewer
 from loaders.child_pages import ChildPages
 from loaders.rows_by_key import RowsByKey
 from loaders.team_contacts import TeamContacts
-from loaders.volunteer_totals import VolunteerTotals
+from loaders.volunteer_totals import VolunteerTotals, with_totals
+from models import Volunteer
 from models.db import SessionFactory
 
 M = TypeVar("M", bound=SQLModel)
@@ -19,7 +20,8 @@ M = TypeVar("M", bound=SQLModel)
 
 class DataLoaders:
     """Loaders made on first use: ``by_key(Volunteer)`` for rows by a unique column, ``children(Post,
-    "project_id")`` for pages of child rows. One instance of each per request, so batches are shared."""
+    "project_id")`` for pages of child rows. One instance of each per request, so batches are shared.
+    Volunteers by key come with their totals joined (``with_totals``)."""
 
     def __init__(self, sessions: SessionFactory, viewer: Viewer) -> None:
         self.sessions, self.viewer = sessions, viewer
@@ -31,7 +33,8 @@ class DataLoaders:
     def by_key(self, model: type[M], key: str = "id") -> RowsByKey[Any, M]:
         loader = self._by_key.get((model, key))
         if loader is None:
-            loader = self._by_key[(model, key)] = RowsByKey(self.sessions, self.viewer, model, key)
+            extend = with_totals if model is Volunteer else None
+            loader = self._by_key[(model, key)] = RowsByKey(self.sessions, self.viewer, model, key, extend)
         return loader
 
     def children(self, model: type[M], parent: str) -> ChildPages[M]:

@@ -2,15 +2,16 @@
 
 One ``IN`` query per batch (``one_of()``) (built once per viewer shape: ``scope_template()``), on a short-lived connection; results in key order, None for misses —
 including rows the viewer may not see, so a lookup never tells an invisible row from a missing one. Rows are
-Core ``Row`` objects with one attribute per column (the model's names and values), not ORM instances.
+Core ``Row`` objects with one attribute per column (the model's names and values), not ORM instances, plus
+whatever columns ``extend`` adds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlmodel import SQLModel
 from strawberry.dataloader import DataLoader
 
@@ -22,22 +23,33 @@ from models.one_of import one_of
 
 M = TypeVar("M", bound=SQLModel)
 K = TypeVar("K")
+Extend = Callable[[Select[Any], Any], Select[Any]]
+"""Adds columns to the select of the table's rows (``with_totals``): ``extend(select(table), table)``."""
 
 
 class RowsByKey(DataLoader[K, M | None], Generic[K, M]):
-    def __init__(self, sessions: SessionFactory, viewer: Viewer, model: type[M], key: str = "id") -> None:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        viewer: Viewer,
+        model: type[M],
+        key: str = "id",
+        extend: Extend | None = None,
+    ) -> None:
         super().__init__(load_fn=self._load)
         self.sessions, self.viewer, self.model, self.key = sessions, viewer, model, key
+        self.extend = extend
 
     async def _load(self, keys: Sequence[K]) -> list[M | None]:
-        model, key = self.model, self.key
+        model, key, extend = self.model, self.key, self.extend
 
         def build(restrict: Any) -> Any:
             column: Any = getattr(model, key)
             table: Any = model.__table__  # type: ignore[attr-defined]
-            return restrict(select(table).where(one_of(column, "keys")))
+            rows = select(table) if extend is None else extend(select(table), table)
+            return restrict(rows.where(one_of(column, "keys")))
 
-        statement = scope_template(("by_key", key), model, self.viewer, build)
+        statement = scope_template(("by_key", key, extend), model, self.viewer, build)
         params = {"keys": list(set(keys)), **scope_params(self.viewer)}
         async with connect(self.sessions) as conn:
             rows: Any = (await conn.execute(statement, params)).all()

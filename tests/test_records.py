@@ -669,3 +669,30 @@ async def test_totals_cost_one_statement_per_page(api: Api, tokens: dict[str, st
         counts.append(len(log))
         assert len(log) == 2, log.report()  # the page, and one GROUP BY for the totals
     assert counts[0] == counts[1]
+
+
+async def test_volunteers_by_key_carry_their_totals(world: World, count_sql: Any) -> None:
+    """A volunteer loaded by key (``viewer``, ``node``, references) comes with its totals joined: the mobile
+    profile is two statements (volunteer with totals, records), and its totals equal the batched loader's
+    (the path of root lists)."""
+    w = world
+    who = await w.volunteer()
+    await w.record(who, w.teams["home"], "120.50", DAY)
+    await w.record(who, w.teams["other"], "30.00", DAY - timedelta(days=1))
+    await w.record(who, w.teams["home"], "40.00", DAY - timedelta(days=2), RecordStatus.PENDING)
+    fields = "volunteerNumber totalHours recordCount starLevel hoursToNextStar"
+    mine = "{ viewer { volunteer { " + fields + " serviceRecords(first: 5) { nodes { hours } } } } }"
+    with count_sql() as log:
+        profile = (await w.as_(who).data(mine))["viewer"]["volunteer"]
+    assert len(log) == 2, log.report()
+    assert (profile["totalHours"], profile["recordCount"], profile["starLevel"]) == ("150.50", 2, 1)
+    assert profile["hoursToNextStar"] == "149.50"
+    listed = (
+        "query($n: String!) { volunteers(first: 1, filter: {volunteerNumber: $n}) { nodes { "
+        + fields
+        + " } } }"
+    )
+    [row] = (await w.as_("demo_ministry").data(listed, {"n": profile["volunteerNumber"]}))["volunteers"][
+        "nodes"
+    ]
+    assert row == {k: v for k, v in profile.items() if k != "serviceRecords"}

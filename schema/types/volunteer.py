@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import strawberry
 from strawberry import relay
 
 from auth.viewer import Viewer as AuthViewer
+from loaders.volunteer_totals import Totals, totals_of_row
 from models import Certificate as CertificateRow
 from models import ServiceRecord as ServiceRecordRow
 from models import SignUp as SignUpRow
@@ -30,6 +32,13 @@ if TYPE_CHECKING:
     from schema.types.project import SignUp, SignUpFilter
     from schema.types.record import Certificate, CertificateFilter, ServiceRecord
     from schema.types.team import MembershipFilter, TeamMembership
+
+T = TypeVar("T")
+
+
+async def _picked(pending: Awaitable[Totals], pick: Callable[[Totals], T]) -> T:
+    return pick(await pending)
+
 
 _TEAM = "schema.types.team"
 _PROJECT = "schema.types.project"
@@ -137,29 +146,42 @@ class Volunteer(relay.Node):
             return None
         return info.context.services.cipher.decrypt(self.row.phone_enc, "volunteer.phone")
 
-    @strawberry.field(
-        description="Confirmed service hours over all the volunteer's records, whoever recorded them (累计服务时长)"
-    )
-    async def total_hours(self, info: Info) -> Decimal:
-        return (await info.context.loaders.volunteer_totals.load(self.id)).hours
-
-    @strawberry.field(description="Number of confirmed service records, all teams (已确认记录数)")
-    async def record_count(self, info: Info) -> int:
-        return (await info.context.loaders.volunteer_totals.load(self.id)).records
+    def _totals(self, info: Info, pick: Callable[[Totals], T]) -> T | Awaitable[T]:
+        """``pick(totals)``: at once when the row came with its totals (volunteers by key), else through the
+        batched totals loader (an awaitable, which GraphQL awaits like an async resolver's result)."""
+        totals = totals_of_row(self.row)
+        if totals is not None:
+            return pick(totals)
+        return _picked(info.context.loaders.volunteer_totals.load(self.id), pick)
 
     @strawberry.field(
-        description="Star level 0-5 the confirmed hours reach; an awarded star is a record of its own (星级)"
+        description="Confirmed service hours over all the volunteer's records, whoever recorded them (累计服务时长)",
+        graphql_type=Decimal,
     )
-    async def star_level(self, info: Info) -> int:
-        totals = await info.context.loaders.volunteer_totals.load(self.id)
-        return star_level(totals.hours, info.context.services.settings.star_thresholds)
+    def total_hours(self, info: Info) -> Decimal | Awaitable[Decimal]:
+        return self._totals(info, lambda totals: totals.hours)
 
     @strawberry.field(
-        description="Confirmed hours still missing for the next star; null at the top (距下一星级)"
+        description="Number of confirmed service records, all teams (已确认记录数)", graphql_type=int
     )
-    async def hours_to_next_star(self, info: Info) -> Decimal | None:
-        totals = await info.context.loaders.volunteer_totals.load(self.id)
-        return hours_to_next_star(totals.hours, info.context.services.settings.star_thresholds)
+    def record_count(self, info: Info) -> int | Awaitable[int]:
+        return self._totals(info, lambda totals: totals.records)
+
+    @strawberry.field(
+        description="Star level 0-5 the confirmed hours reach; an awarded star is a record of its own (星级)",
+        graphql_type=int,
+    )
+    def star_level(self, info: Info) -> int | Awaitable[int]:
+        thresholds = info.context.services.settings.star_thresholds
+        return self._totals(info, lambda totals: star_level(totals.hours, thresholds))
+
+    @strawberry.field(
+        description="Confirmed hours still missing for the next star; null at the top (距下一星级)",
+        graphql_type=Decimal | None,
+    )
+    def hours_to_next_star(self, info: Info) -> Decimal | Awaitable[Decimal | None] | None:
+        thresholds = info.context.services.settings.star_thresholds
+        return self._totals(info, lambda totals: hours_to_next_star(totals.hours, thresholds))
 
     @strawberry.field(description="Service region (服务区域)")
     async def region(self, info: Info) -> Region | None:
