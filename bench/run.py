@@ -212,7 +212,7 @@ CHECK_IN = """mutation CheckIn($signUp: ID!, $qr: String!, $key: String!) {
 (``attendanceQrToken(projectId, signInPointId)``, valid ``checkin_qr_ttl`` seconds) and sends it with a
 retry key; with a QR token the server keeps no coordinates."""
 
-LIST_LEVELS = {"mobile": 2, "team_admin": 4, "county": 4, "province": 4, "public": 3, "floor_mobile": 3,
+LIST_LEVELS = {"mobile": 2, "team_admin": 4, "county": 4, "province": 4, "public": 3, "floor_mobile": 2,
                "signUp": None, "checkIn": None}  # fmt: skip
 """Levels that load rows, per operation: each list (connection) and each batched lookup below it (a to-one
 such as ``region``, the viewer's volunteer) is one level, as in tests/test_sql_counts.py; a volunteer loaded
@@ -622,6 +622,18 @@ def chart(results: list[Result], path: Path, title: str) -> None:
     img.save(path)
 
 
+def check_floor(base: str, fx: Fixtures, sample: int = 25) -> None:
+    """The floor must answer what the GraphQL mobile query answers, or the comparison means nothing: the two
+    responses for the same volunteers, compared as JSON before any measurement."""
+    for token in fx.mobile_tokens[:sample]:
+        headers = {"authorization": f"Bearer {token}"}
+        shipped = httpx.post(f"{base}/graphql", json={"query": MOBILE}, headers=headers).json()
+        floor = httpx.post(f"{base}/floor/mobile", content=b"{}", headers=headers).json()
+        if shipped.get("data") != floor.get("data") or "errors" in shipped:
+            raise SystemExit(f"the floor's answer differs from the GraphQL answer:\n{shipped}\n{floor}")
+    print(f"floor: the same JSON as GraphQL for {min(sample, len(fx.mobile_tokens))} volunteers", flush=True)
+
+
 # --- main -------------------------------------------------------------------------------------------------
 
 PLAN = [  # (variant, ops)
@@ -714,6 +726,8 @@ def main(argv: list[str] | None = None) -> None:
         try:
             fx = Fixtures(url)
             fx.prepare(base)
+            if variant == "floor":
+                check_floor(base, fx)
             for op in ops:
                 for c in CONCURRENCY:
                     r = asyncio.run(measure(base, server, op, variant, fx, c, args.duration, args.warmup))

@@ -93,13 +93,15 @@ class SqlCount:
 
 # --- baseline (a): the floor for the mobile operation ------------------------------------------------------
 
-FLOOR_PROFILE = text("SELECT id, volunteer_number, name, sex, real_name_status FROM volunteer WHERE id = :id")
-FLOOR_TOTALS = text(
-    "SELECT sum(hours), count(*) FROM service_record WHERE volunteer_id = :id AND status = 'CONFIRMED'"
+FLOOR_PROFILE = text(
+    "SELECT v.volunteer_number, v.name, v.sex, v.real_name_status, t.hours, t.n FROM volunteer v"
+    " LEFT JOIN rollup_volunteer_hours t ON t.volunteer_id = v.id WHERE v.id = :id"
 )
+"""The profile with its confirmed-hours totals from the rollup the triggers keep (the service's own source),
+in one statement, as the service reads a volunteer by key."""
 FLOOR_RECORDS = text(
     "SELECT id, service_date, hours, status, content FROM service_record WHERE volunteer_id = :id"
-    " ORDER BY service_date DESC, id DESC LIMIT 20"
+    " ORDER BY service_date DESC, id LIMIT 20"  # the service breaks ties by id, ascending
 )
 
 
@@ -118,7 +120,7 @@ async def floor_mobile(request: Request) -> Response:
     thresholds = get_settings().star_thresholds
     async with request.app.state.engine.connect() as conn:
         profile = (await conn.execute(FLOOR_PROFILE, {"id": vid})).one()
-        hours, count = (await conn.execute(FLOOR_TOTALS, {"id": vid})).one()
+        hours, count = profile.hours, profile.n
         records = (await conn.execute(FLOOR_RECORDS, {"id": vid})).all()
     total = Decimal(hours or 0).quantize(Decimal("0.01"))
     level, missing = _star(total, thresholds)
@@ -131,7 +133,7 @@ async def floor_mobile(request: Request) -> Response:
                     "sex": profile.sex,
                     "realNameStatus": profile.real_name_status,
                     "totalHours": _dec(total),
-                    "recordCount": int(count),
+                    "recordCount": int(count or 0),
                     "starLevel": level,
                     "hoursToNextStar": _dec(missing),
                     "serviceRecords": {
