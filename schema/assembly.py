@@ -16,12 +16,10 @@ from strawberry.federation.schema import FederationAny
 from strawberry.types import ExecutionContext, Info
 
 from schema.audit_writer import AuditWriter
-from schema.cost import CostLimit
 from schema.errors import AppError, ErrorCodes
-from schema.input_guard import NoNulCharacters
-from schema.introspection import IntrospectionSwitch
 from schema.metrics import OperationMetrics
 from schema.mutation import Mutation
+from schema.operation_guards import OperationGuards
 from schema.query import Query
 from schema.types.registry import NODE_KINDS
 
@@ -70,9 +68,7 @@ def build_schema() -> Schema:
             ErrorCodes,
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             LimitRules,
-            NoNulCharacters,
-            CostLimit,
-            IntrospectionSwitch,
+            OperationGuards,
             AuditWriter,
             lambda: ParserCache(maxsize=1000),
             lambda: ValidationCache(maxsize=1000),

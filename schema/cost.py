@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import orjson
-from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -29,7 +28,7 @@ from graphql import (
     get_named_type,
     value_from_ast,
 )
-from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 from auth.viewer import Viewer
 from schema.messages import message
@@ -145,24 +144,16 @@ def cached_operation_cost(
     return cost
 
 
-class CostLimit(SchemaExtension):
-    def __init__(self) -> None:
-        self.cost: dict[str, int] = {}
-
-    def on_execute(self) -> Iterator[None]:
-        ctx = self.execution_context
-        context = ctx.context
-        settings = context.services.settings
-        budget = budget_for(context.viewer, settings.cost_budgets)
-        requested = cached_operation_cost(
-            ctx.schema._schema, ctx.query, ctx.graphql_document, ctx.operation_name, ctx.variables
-        )
-        self.cost = {"requested": requested, "budget": budget}
-        if requested > budget:
-            text = message("COST_LIMIT_EXCEEDED", context.locale, requested=requested, budget=budget)
-            error = GraphQLError(text, extensions={"code": "COST_LIMIT_EXCEEDED", **self.cost})
-            ctx.result = GraphQLExecutionResult(data=None, errors=[error])
-        yield
-
-    def get_results(self) -> dict[str, Any]:
-        return {"cost": self.cost} if self.cost else {}
+def cost_check(ctx: ExecutionContext) -> tuple[dict[str, int], GraphQLError | None]:
+    """The operation's ``{"requested", "budget"}`` (reported in ``extensions.cost``), and
+    ``COST_LIMIT_EXCEEDED`` when it is over the viewer's budget."""
+    context = ctx.context
+    budget = budget_for(context.viewer, context.services.settings.cost_budgets)
+    requested = cached_operation_cost(
+        ctx.schema._schema, ctx.query, ctx.graphql_document, ctx.operation_name, ctx.variables
+    )
+    cost = {"requested": requested, "budget": budget}
+    if requested <= budget:
+        return cost, None
+    text = message("COST_LIMIT_EXCEEDED", context.locale, requested=requested, budget=budget)
+    return cost, GraphQLError(text, extensions={"code": "COST_LIMIT_EXCEEDED", **cost})

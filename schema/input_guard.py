@@ -1,18 +1,17 @@
 """Refuses text containing NUL characters, in variables and in the document, before execution.
 
 PostgreSQL ``text`` cannot hold NUL, and no legitimate field needs it, so such input is the client's mistake
-(BAD_USER_INPUT, reason NUL_CHARACTER) rather than a database failure deep inside a resolver.
+(BAD_USER_INPUT, reason NUL_CHARACTER) rather than a database failure deep inside a resolver. Checked by
+schema/operation_guards.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError, StringValueNode, visit
 from graphql.language import Visitor
-from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 from schema.messages import message
 
@@ -42,16 +41,14 @@ class _Strings(Visitor):
         self.found = self.found or "\x00" in node.value
 
 
-class NoNulCharacters(SchemaExtension):
-    def on_execute(self) -> Iterator[None]:
-        ctx = self.execution_context
-        found = _holds_nul(ctx.variables or {})
-        if not found and ctx.graphql_document is not None and _may_spell_nul(ctx.query):
-            strings = _Strings()
-            visit(ctx.graphql_document, strings)
-            found = strings.found
-        if found and ctx.result is None:
-            text = message("BAD_USER_INPUT", ctx.context.locale)
-            error = GraphQLError(text, extensions={"code": "BAD_USER_INPUT", "reason": "NUL_CHARACTER"})
-            ctx.result = GraphQLExecutionResult(data=None, errors=[error])
-        yield
+def nul_refusal(ctx: ExecutionContext) -> GraphQLError | None:
+    """``BAD_USER_INPUT`` (reason ``NUL_CHARACTER``) when a variable or a string in the document holds NUL."""
+    found = _holds_nul(ctx.variables or {})
+    if not found and ctx.graphql_document is not None and _may_spell_nul(ctx.query):
+        strings = _Strings()
+        visit(ctx.graphql_document, strings)
+        found = strings.found
+    if not found:
+        return None
+    text = message("BAD_USER_INPUT", ctx.context.locale)
+    return GraphQLError(text, extensions={"code": "BAD_USER_INPUT", "reason": "NUL_CHARACTER"})

@@ -1,17 +1,15 @@
 """Introspection on or off by setting: on in development, off in production unless ZHIYUAN_INTROSPECTION=1.
 
 Only ``__schema`` and ``__type`` are refused (``INTROSPECTION_DISABLED``, before execution); ``__typename`` and the
-federation ``_service { sdl }`` field stay available, so the gateway can still compose.
+federation ``_service { sdl }`` field stay available, so the gateway can still compose. Checked by
+schema/operation_guards.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from graphql import DocumentNode, FieldNode, GraphQLError, visit
-from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql.language import Visitor
-from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 from schema.messages import message
 
@@ -46,19 +44,14 @@ _ASKS: dict[str, bool] = {}
 _ASKS_SIZE = 1000
 
 
-class IntrospectionSwitch(SchemaExtension):
-    def on_execute(self) -> Iterator[None]:
-        ctx = self.execution_context
-        context = ctx.context
-        document = ctx.graphql_document
-        if (
-            not context.services.settings.introspection
-            and document is not None
-            and asks_introspection(ctx.query, document)
-        ):
-            error = GraphQLError(
-                message("INTROSPECTION_DISABLED", context.locale),
-                extensions={"code": "INTROSPECTION_DISABLED"},
-            )
-            ctx.result = GraphQLExecutionResult(data=None, errors=[error])
-        yield
+def introspection_refusal(ctx: ExecutionContext) -> GraphQLError | None:
+    """``INTROSPECTION_DISABLED`` when introspection is off and the document asks for it."""
+    context = ctx.context
+    document = ctx.graphql_document
+    if context.services.settings.introspection or document is None:
+        return None
+    if not asks_introspection(ctx.query, document):
+        return None
+    return GraphQLError(
+        message("INTROSPECTION_DISABLED", context.locale), extensions={"code": "INTROSPECTION_DISABLED"}
+    )
