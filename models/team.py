@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import LargeBinary, Text, UniqueConstraint
+from sqlalchemy import Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.columns import enum_field, id_field, ref_field, region_field, time_field
@@ -41,7 +41,11 @@ class Team(SQLModel, table=True):
 
 class TeamMembership(SQLModel, table=True):
     __tablename__ = "team_membership"
-    __table_args__ = (UniqueConstraint("team_id", "volunteer_id"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "volunteer_id"),
+        Index("ix_team_membership_region_status_volunteer", "region_code", "status", "volunteer_id"),
+    )
+    """The index: the members of a region's teams, from the index alone (region admins' scope, migration 0011)."""
 
     id: int | None = id_field()
     team_id: int = ref_field("team.id")

@@ -58,3 +58,30 @@ async def test_total_count_rides_with_the_page(api: Api, tokens: dict[str, str],
         )
     assert data["teams"]["totalCount"] >= 3
     assert len(log) == 1, log.report()
+
+
+@pytest.mark.parametrize(
+    "who",
+    [
+        "demo_ministry",
+        "demo_shandong",
+        "demo_jinan",
+        "demo_lixia",
+        "demo_xihu",
+        "demo_team",
+        "demo_volunteer",
+    ],
+)
+async def test_volunteer_total_counts_the_union_of_visible_sets_like_the_rows(
+    api: Api, tokens: dict[str, str], count_sql: Any, who: str
+) -> None:
+    """Without filters a region admin's volunteers are counted as the union of the id sets they see (no
+    volunteer row read); with a filter that keeps every row, by the rows. Both counts agree, in one statement."""
+    client = api.as_(tokens[who])
+    with count_sql() as log:
+        plain = await client.data("{ volunteers(first: 2) { totalCount nodes { id } } }")
+    assert len(log) == 1, log.report()
+    everything = '{ volunteers(first: 2, filter: {createdAtAfter: "2000-01-01T00:00:00Z"}) { totalCount } }'
+    filtered = await client.data(everything)
+    assert plain["volunteers"]["totalCount"] == filtered["volunteers"]["totalCount"], who
+    assert (plain["volunteers"]["totalCount"] > 0) == bool(plain["volunteers"]["nodes"])
