@@ -35,6 +35,7 @@ from sqlalchemy.util.concurrency import in_greenlet
 from sqlmodel import SQLModel
 
 from models.change_log import is_synced, key_column
+from models.fair_pool import FairAsyncPool
 
 SessionFactory = async_sessionmaker[AsyncSession]
 
@@ -221,6 +222,7 @@ def make_engine(url: str, *, pool_size: int = 0, max_overflow: int = -1, **kwarg
     sqlite = url.startswith("sqlite")
     default_size, default_overflow = SQLITE_POOL if sqlite else POSTGRES_POOL
     if ":memory:" not in url:  # an in-memory database has a single static connection
+        kwargs.setdefault("poolclass", FairAsyncPool)  # waiters served first come, first served
         kwargs.setdefault("pool_size", pool_size or default_size)
         kwargs.setdefault("max_overflow", default_overflow if max_overflow < 0 else max_overflow)
     if sqlite:

@@ -29,6 +29,10 @@ class OneOf(ColumnElement[bool]):
         ("name", InternalTraversal.dp_string),
     ]
     type = Boolean()
+    _is_implicitly_boolean = True
+    """A comparison, like ``IN``: without this, databases with no boolean type (SQLite) got ``… IN (…) = 1`` in
+    WHERE, which no index serves — every volunteer scanned for a batch of 50 (1 s at tier M), every record for
+    their pages (16 s)."""
 
     def __init__(self, column: Any, name: str) -> None:
         self.column, self.name = column, name
