@@ -43,7 +43,7 @@ class TeamMembership(SQLModel, table=True):
     __tablename__ = "team_membership"
     __table_args__ = (
         UniqueConstraint("team_id", "volunteer_id"),
-        Index("ix_team_membership_region_status_volunteer", "region_code", "status", "volunteer_id"),
+        Index("ix_team_membership_status_region_volunteer", "status", "region_code", "volunteer_id"),
     )
     """The index: the members of a region's teams, from the index alone (region admins' scope, migration 0011)."""
 
