@@ -663,7 +663,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tier", default="S", choices=sorted(TIERS))
     parser.add_argument("--backend", default="sqlite", choices=("sqlite", "postgres"))
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
-    parser.add_argument("--warmup", type=float, default=1.0, help="seconds of warm-up per read measurement")
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up per read measurement")
     parser.add_argument("--skip-generate", action="store_true", help="reuse the database in bench/.data/")
     parser.add_argument("--generate-only", action="store_true",
                         help="generate the tier, write bench/.data/<tier>-<backend>.ready, and stop")  # fmt: skip
