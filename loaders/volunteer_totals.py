@@ -61,7 +61,11 @@ def totals_of_row(row: object) -> Totals | None:
     None for a row loaded without them (an ORM instance from a root list, say)."""
     if not isinstance(row, Row) or ROLLUP_RECORDS not in row._fields:
         return None
-    hours, records = getattr(row, ROLLUP_HOURS), getattr(row, ROLLUP_RECORDS)
+    return _totals(getattr(row, ROLLUP_HOURS), getattr(row, ROLLUP_RECORDS))
+
+
+def _totals(hours: Any, records: Any) -> Totals:
+    """A rollup row's values as ``Totals`` (zero for a volunteer without a rollup row: NULLs)."""
     if records is None:
         return Totals()
     return Totals(Decimal(hours).quantize(Decimal("0.01")), int(records))
@@ -75,5 +79,5 @@ class VolunteerTotals(DataLoader[Key, Result]):
     async def _load(self, keys: Sequence[Key]) -> list[Result]:
         async with connect(self.sessions) as conn:
             rows = (await conn.execute(_statement(), {"keys": sorted(set(keys))})).all()
-        found = {vid: Totals(Decimal(hours).quantize(Decimal("0.01")), int(n)) for vid, hours, n in rows}
+        found = {vid: _totals(hours, n) for vid, hours, n in rows}
         return [found.get(k, Totals()) for k in keys]

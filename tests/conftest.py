@@ -102,19 +102,22 @@ async def login(api: Api, username: str, password: str = DEMO_PASSWORD) -> str:
     return token
 
 
+DEMO_ACCOUNTS = (
+    "demo_ministry",
+    "demo_shandong",
+    "demo_jinan",
+    "demo_lixia",
+    "demo_xihu",
+    "demo_team",
+    "demo_volunteer",
+)
+"""The demo accounts (models/demo_data.py), one per role and level; password DEMO_PASSWORD."""
+
+
 @pytest.fixture(scope="session")
 async def tokens(api: Api) -> dict[str, str]:
     """Access tokens of the demo accounts, by username."""
-    names = [
-        "demo_ministry",
-        "demo_shandong",
-        "demo_jinan",
-        "demo_lixia",
-        "demo_xihu",
-        "demo_team",
-        "demo_volunteer",
-    ]
-    return {name: await login(api, name) for name in names}
+    return {name: await login(api, name) for name in DEMO_ACCOUNTS}
 
 
 TRANSACTION_CONTROL = {"BEGIN", "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"}

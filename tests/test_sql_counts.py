@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Api
+from tests.conftest import DEMO_ACCOUNTS, Api
 
 NESTED = """
 query Nested($first: Int!) {
@@ -60,18 +60,7 @@ async def test_total_count_rides_with_the_page(api: Api, tokens: dict[str, str],
     assert len(log) == 1, log.report()
 
 
-@pytest.mark.parametrize(
-    "who",
-    [
-        "demo_ministry",
-        "demo_shandong",
-        "demo_jinan",
-        "demo_lixia",
-        "demo_xihu",
-        "demo_team",
-        "demo_volunteer",
-    ],
-)
+@pytest.mark.parametrize("who", DEMO_ACCOUNTS)
 async def test_volunteer_total_counts_the_union_of_visible_sets_like_the_rows(
     api: Api, tokens: dict[str, str], count_sql: Any, who: str
 ) -> None:
