@@ -17,6 +17,7 @@ from strawberry.types import ExecutionContext, Info
 
 from schema.audit_writer import AuditWriter
 from schema.errors import AppError, ErrorCodes
+from schema.leaf_fields import LeafFieldExecutionContext
 from schema.metrics import OperationMetrics
 from schema.mutation import Mutation
 from schema.operation_guards import OperationGuards
@@ -73,6 +74,7 @@ def build_schema() -> Schema:
             lambda: ParserCache(maxsize=1000),
             lambda: ValidationCache(maxsize=1000),
         ],
+        execution_context_class=LeafFieldExecutionContext,
     )
 
 

@@ -29,22 +29,34 @@ def _copied_fields(cls: Any, model: type) -> tuple[str, ...]:
 
 
 @cache
-def _row_fields(cls: Any, keys: tuple[str, ...]) -> tuple[str, ...]:
-    """The type's plain GraphQL fields that are columns of a Core ``Row`` with these keys."""
+def _row_fields(cls: Any, keys: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
+    """The type's plain GraphQL fields that are columns of a Core ``Row`` with these keys, with their
+    positions in the row."""
     definition = cls.__strawberry_definition__
     return tuple(
-        f.python_name for f in definition.fields if f.base_resolver is None and f.python_name in keys
+        (f.python_name, keys.index(f.python_name))
+        for f in definition.fields
+        if f.base_resolver is None and f.python_name in keys
     )
+
+
+_last_result: dict[Any, tuple[object, tuple[tuple[str, int], ...]]] = {}
+"""Per type, the last result's metadata and its field positions: the rows of one statement share their
+metadata, so a page of rows works out its positions once (``Row._fields`` builds a new tuple on every call)."""
 
 
 def from_row(cls: type[T], row: Any) -> T:
     """``cls`` with every plain field copied from the column of the same name, and the row kept private.
     ``row`` is a model instance or a Core ``Row`` of the table's columns (what the loaders return)."""
     if isinstance(row, Row):
-        columns = _row_fields(cast(Hashable, cls), row._fields)
+        metadata = row._parent  # identity only: the rows of one result share it
+        last = _last_result.get(cls)
+        if last is None or last[0] is not metadata:
+            last = _last_result[cls] = (metadata, _row_fields(cast(Hashable, cls), row._fields))
+        values = {name: row[index] for name, index in last[1]}
     else:
         columns = _copied_fields(cast(Hashable, cls), cast(Hashable, type(row)))
-    values = {name: getattr(row, name) for name in columns}
+        values = {name: getattr(row, name) for name in columns}
     return cls(row=row, **values)  # type: ignore[call-arg]
 
 

@@ -1,0 +1,219 @@
+"""The plain-leaf shortcut (schema/leaf_fields.py) answers exactly what graphql-core's own path answers: the
+same data and the same errors, on the demo data through the HTTP app and on a small schema built to fail."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any, NewType
+
+import pytest
+import strawberry
+from strawberry.extensions import SchemaExtension
+from strawberry.permission import BasePermission, PermissionExtension
+from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from schema.assembly import schema as app_schema
+from schema.leaf_fields import LeafFieldExecutionContext, leaf_plan
+from tests.conftest import Api
+
+WIDE = """
+query Wide {
+  viewer { username volunteer { volunteerNumber name sex realNameStatus idType skills availability createdAt
+    age noShowCount guardianRelation totalHours recordCount starLevel hoursToNextStar
+    region { code name level parentCode retiredYear }
+    serviceRecords(first: 30) { totalCount nodes { id __typename category serviceDate startedAt endedAt hours
+      content provenance status voidReason declineReason createdAt confirmedAt } }
+    signUps(first: 10) { nodes { status createdAt decidedAt cancelledAt reason
+      post { name quota taken available startsAt endsAt } } }
+    certificates(first: 5) { nodes { number periodStart periodEnd totalHours status issuedAt revokedAt } } } }
+}
+"""
+ADMIN = """
+query Admin($withRegion: Boolean!) {
+  teams(first: 20) { totalCount nodes { name teamType creditCode verificationStatus status legalVerification
+    reviewReason reviewedAt createdAt region @include(if: $withRegion) { name }
+    projects(first: 5) { nodes { ...P again: name } } } }
+  volunteers(first: 20) { nodes { volunteerNumber name realNameStatus createdAt count: recordCount } }
+  serviceRecords(first: 20) { nodes { serviceDate hours status confirmedAt provenance } }
+}
+fragment P on Project { name category serviceTarget startsAt endsAt minAge maxAge insured signupScope
+  requiresApproval requiresAttendance status publishedAt submittedAt closedAt statusReason }
+"""
+
+
+@pytest.fixture
+def stock_executor() -> Iterator[None]:
+    """The app's schema runs graphql-core's own field path while the fixture is active."""
+    shortcut = app_schema.execution_context_class
+    app_schema.execution_context_class = StrawberryGraphQLCoreExecutionContext
+    try:
+        yield
+    finally:
+        app_schema.execution_context_class = shortcut
+
+
+@pytest.mark.parametrize(
+    ("who", "query", "variables"),
+    [
+        ("demo_volunteer", WIDE, {}),
+        ("demo_team", ADMIN, {"withRegion": True}),
+        ("demo_lixia", ADMIN, {"withRegion": False}),
+        ("demo_ministry", ADMIN, {"withRegion": True}),
+    ],
+)
+async def test_app_answers_match_the_stock_executor(
+    api: Api, tokens: dict[str, str], who: str, query: str, variables: dict[str, Any], request: Any
+) -> None:
+    client = api.as_(tokens[who])
+    assert app_schema.execution_context_class is LeafFieldExecutionContext
+    shortcut = await client.gql(query, variables)
+    request.getfixturevalue("stock_executor")
+    stock = await client.gql(query, variables)
+    assert shortcut == stock
+    assert "errors" not in shortcut, shortcut["errors"]
+    assert shortcut["data"]
+
+
+def test_plans_cover_plain_leaves_only() -> None:
+    types = app_schema._schema.type_map
+
+    def field(type_name: str, name: str) -> Any:
+        return types[type_name].fields[name]  # type: ignore[attr-defined]
+
+    assert leaf_plan(field("ServiceRecord", "hours")) is not None  # a custom scalar, non-null
+    assert leaf_plan(field("ServiceRecord", "status")) is not None  # an enum
+    assert leaf_plan(field("ServiceRecord", "confirmedAt")) is not None  # nullable
+    assert leaf_plan(field("Volunteer", "idNumber")) is None  # guarded by @sensitive (a field extension)
+    assert leaf_plan(field("Volunteer", "totalHours")) is None  # has a resolver
+    assert leaf_plan(field("Volunteer", "region")) is None  # an object
+    assert leaf_plan(field("Volunteer", "skills")) is None  # a list
+
+
+# --- a schema built to fail in every way a leaf can -----------------------------------------------------------
+
+
+class Colour(enum.Enum):
+    RED = "red"
+
+
+def _refuse(value: Any) -> Any:
+    if value == "bad":
+        raise ValueError("refused to serialize")
+    return value
+
+
+Fussy = NewType("Fussy", str)
+FUSSY = strawberry.scalar(name="Fussy", serialize=_refuse, parse_value=str)
+
+
+class Never(BasePermission):
+    message = "not for you"
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        return False
+
+
+@strawberry.type
+class Thing:
+    label: str
+    maybe: str | None
+    required: str  # set to None below: a non-null field holding null
+    colour: Colour
+    wrong_colour: Colour
+    fussy: Fussy
+    amount: Decimal
+    failure: str  # holds an exception instance
+    secret: str | None = strawberry.field(
+        extensions=[PermissionExtension(permissions=[Never()], fail_silently=False)]
+    )
+
+
+class Broken:
+    """An object whose attribute raises when read."""
+
+    @property
+    def label(self) -> str:
+        raise RuntimeError("cannot read label")
+
+
+def _things() -> list[Any]:
+    good = Thing(
+        label="a",
+        maybe=None,
+        required="r",
+        colour=Colour.RED,
+        wrong_colour=Colour.RED,
+        fussy=Fussy("fine"),
+        amount=Decimal("1.50"),
+        failure="ok",
+        secret="s",
+    )
+
+    def spoilt(**changes: Any) -> Thing:
+        return dataclasses.replace(good, **changes)
+
+    return [
+        good,
+        spoilt(required=None),
+        spoilt(wrong_colour="PURPLE"),
+        spoilt(fussy=Fussy("bad")),
+        spoilt(failure=ValueError("stored failure")),
+        Broken(),
+    ]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def things(self) -> list[Thing | None]:
+        return _things()
+
+
+class Middle(SchemaExtension):
+    """Any ``resolve`` hook turns the shortcut off: it must see every field."""
+
+    def resolve(self, _next: Any, root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
+        value = _next(root, info, *args, **kwargs)
+        return value.upper() if isinstance(value, str) and info.field_name == "label" else value
+
+
+FIELDS = "{ things { label maybe required colour wrongColour fussy amount failure secret again: label } }"
+
+
+def _run(execution_context_class: Any, extensions: list[Any] | None = None) -> dict[str, Any]:
+    schema = strawberry.Schema(
+        query=Query,
+        extensions=extensions or [],
+        execution_context_class=execution_context_class,
+        config=StrawberryConfig(scalar_map={Fussy: FUSSY}),
+    )
+    result = schema.execute_sync(FIELDS)
+    errors = sorted((e.message, tuple(e.path or ())) for e in result.errors or [])
+    return {"data": result.data, "errors": errors}
+
+
+def test_failing_leaves_report_as_the_stock_executor_does() -> None:
+    shortcut = _run(LeafFieldExecutionContext)
+    stock = _run(StrawberryGraphQLCoreExecutionContext)
+    assert shortcut == stock
+    messages = " | ".join(message for message, _ in stock["errors"])
+    for expected in (
+        "Cannot return null for non-nullable field Thing.required",
+        "refused to serialize",
+        "stored failure",
+        "cannot read label",
+        "not for you",
+        "Enum 'Colour' cannot represent value: 'PURPLE'",
+    ):
+        assert expected in messages
+    assert shortcut["data"]["things"][0]["label"] == "a"
+
+
+def test_a_resolve_hook_sees_every_field() -> None:
+    shortcut = _run(LeafFieldExecutionContext, [Middle])
+    assert shortcut == _run(StrawberryGraphQLCoreExecutionContext, [Middle])
+    assert shortcut["data"]["things"][0]["label"] == "A"
