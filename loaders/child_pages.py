@@ -14,18 +14,17 @@ together about a third of a small nested query's time (bench/PERF-NOTES.md).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
-from sqlalchemy import ColumnElement, Integer, and_, bindparam, func, or_, select, type_coerce
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import ColumnElement, Integer, Row, and_, bindparam, func, or_, select, type_coerce
 from sqlmodel import SQLModel
 from strawberry.dataloader import DataLoader
 
 from auth.scope import scope_params, scope_template
 from auth.viewer import Viewer
-from loaders.connect import connect
+from loaders.connect import fetch_each
 from loaders.filtering import filter_params, filter_shape, filter_template, order_columns
 from loaders.page import Page, PageArgs
 from models.db import SessionFactory
@@ -33,6 +32,14 @@ from models.one_of import one_of
 
 M = TypeVar("M", bound=SQLModel)
 ChildKey = tuple[Any, PageArgs]
+
+
+class GroupRead(NamedTuple):
+    """One group's statement, its parameters, and how its rows become each parent's page."""
+
+    statement: Any
+    params: dict[str, Any]
+    pages: Callable[[Sequence[Row[Any]]], dict[Any, Page]]
 
 
 @cache
@@ -54,16 +61,20 @@ class ChildPages(DataLoader[ChildKey, Page], Generic[M]):
         groups: dict[PageArgs, set[Any]] = defaultdict(set)
         for parent_id, args in keys:
             groups[args].add(parent_id)
+        reads = [
+            self._first_page(args, next(iter(parent_ids)))
+            if len(parent_ids) == 1 and args.offset == 0
+            else self._windowed(args, parent_ids)
+            for args, parent_ids in groups.items()
+        ]
+        results = await fetch_each(self.sessions, [(read.statement, read.params) for read in reads])
         pages: dict[ChildKey, Page] = {}
-        async with connect(self.sessions) as conn:
-            for args, parent_ids in groups.items():
-                for parent_id, page in (await self._group(conn, args, parent_ids)).items():
-                    pages[(parent_id, args)] = page
+        for args, read, rows in zip(groups, reads, results, strict=True):
+            for parent_id, page in read.pages(rows).items():
+                pages[(parent_id, args)] = page
         return [pages.get(key) or Page([], key[1].offset, False, 0) for key in keys]
 
-    async def _group(self, conn: AsyncConnection, args: PageArgs, parent_ids: set[Any]) -> dict[Any, Page]:
-        if len(parent_ids) == 1 and args.offset == 0:
-            return await self._first_page(conn, args, next(iter(parent_ids)))
+    def _windowed(self, args: PageArgs, parent_ids: set[Any]) -> GroupRead:
         model, parent, order, shape = self.model, self.parent, args.order, filter_shape(args.where)
 
         def build(restrict: Any) -> Any:
@@ -93,19 +104,23 @@ class ChildPages(DataLoader[ChildKey, Page], Generic[M]):
             **filter_params(args.where),
             **scope_params(self.viewer),
         }
-        grouped: dict[Any, list[Any]] = defaultdict(list)
-        totals: dict[Any, int] = {}
-        for child in (await conn.execute(statement, params)).all():
-            key = getattr(child, parent)
-            totals[key] = child._total
-            if child._rn > args.offset:
-                grouped[key].append(child)
-        return {
-            key: Page(grouped[key][: args.first], args.offset, len(grouped[key]) > args.first, count)
-            for key, count in totals.items()
-        }
 
-    async def _first_page(self, conn: AsyncConnection, args: PageArgs, parent_id: Any) -> dict[Any, Page]:
+        def pages(rows: Sequence[Row[Any]]) -> dict[Any, Page]:
+            grouped: dict[Any, list[Any]] = defaultdict(list)
+            totals: dict[Any, int] = {}
+            for child in rows:
+                key = getattr(child, parent)
+                totals[key] = child._total
+                if child._rn > args.offset:
+                    grouped[key].append(child)
+            return {
+                key: Page(grouped[key][: args.first], args.offset, len(grouped[key]) > args.first, count)
+                for key, count in totals.items()
+            }
+
+        return GroupRead(statement, params, pages)
+
+    def _first_page(self, args: PageArgs, parent_id: Any) -> GroupRead:
         """The first page of one parent (a node's own nested list): the same rows, order and total as the
         windowed statement, as a plain ``ORDER BY … LIMIT first + 1`` — no subquery to build. The total
         (``COUNT(*) OVER ()``, counted before the LIMIT) only when asked for; no rows means a total of 0."""
@@ -136,8 +151,11 @@ class ChildPages(DataLoader[ChildKey, Page], Generic[M]):
             **filter_params(args.where),
             **scope_params(self.viewer),
         }
-        rows = (await conn.execute(statement, params)).all()
-        if not rows:
-            return {}
-        total = rows[0]._total if with_total else None
-        return {parent_id: Page(rows[: args.first], 0, len(rows) > args.first, total)}
+
+        def pages(rows: Sequence[Row[Any]]) -> dict[Any, Page]:
+            if not rows:
+                return {}
+            total = rows[0]._total if with_total else None
+            return {parent_id: Page(list(rows[: args.first]), 0, len(rows) > args.first, total)}
+
+        return GroupRead(statement, params, pages)

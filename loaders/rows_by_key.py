@@ -17,7 +17,7 @@ from strawberry.dataloader import DataLoader
 
 from auth.scope import scope_params, scope_template
 from auth.viewer import Viewer
-from loaders.connect import connect
+from loaders.connect import fetch_all
 from models.db import SessionFactory
 from models.one_of import one_of
 
@@ -51,7 +51,6 @@ class RowsByKey(DataLoader[K, M | None], Generic[K, M]):
 
         statement = scope_template(("by_key", key, extend), model, self.viewer, build)
         params = {"keys": list(set(keys)), **scope_params(self.viewer)}
-        async with connect(self.sessions) as conn:
-            rows: Any = (await conn.execute(statement, params)).all()
+        rows: Any = await fetch_all(self.sessions, statement, params)
         found = {getattr(row, self.key): row for row in rows}
         return [found.get(k) for k in keys]

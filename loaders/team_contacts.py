@@ -14,7 +14,7 @@ from strawberry.dataloader import DataLoader
 
 from auth.scope import ACTIVE_MEMBER
 from auth.viewer import Viewer
-from loaders.connect import connect
+from loaders.connect import fetch_all
 from models import SignUp, TeamMembership
 from models.db import SessionFactory
 
@@ -38,6 +38,5 @@ class TeamContacts(DataLoader[int, bool]):
                 col(SignUp.team_id).in_(teams), col(SignUp.volunteer_id).in_(ids)
             ),
         )
-        async with connect(self.sessions) as conn:
-            found = set((await conn.execute(statement)).scalars().all())
+        found = {row[0] for row in await fetch_all(self.sessions, statement, {})}
         return [v in found for v in volunteer_ids]

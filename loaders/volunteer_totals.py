@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Row, Select, select
 from strawberry.dataloader import DataLoader
 
-from loaders.connect import connect
+from loaders.connect import fetch_all
 from models.db import SessionFactory
 from models.one_of import one_of
 from models.rollups import ROLLUP_TABLES
@@ -77,7 +77,6 @@ class VolunteerTotals(DataLoader[Key, Result]):
         self.sessions = sessions
 
     async def _load(self, keys: Sequence[Key]) -> list[Result]:
-        async with connect(self.sessions) as conn:
-            rows = (await conn.execute(_statement(), {"keys": sorted(set(keys))})).all()
+        rows: Any = await fetch_all(self.sessions, _statement(), {"keys": sorted(set(keys))})
         found = {vid: _totals(hours, n) for vid, hours, n in rows}
         return [found.get(k, Totals()) for k in keys]
