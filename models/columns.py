@@ -32,8 +32,15 @@ class UtcDateTime(TypeDecorator[datetime]):
         value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        """None on asyncpg, which reads every ``timestamptz`` as an aware UTC datetime already: no Python call
+        per value read (four per service record)."""
+        if dialect.driver == "asyncpg":
+            return None
+        return super().result_processor(dialect, coltype)
+
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None or value.tzinfo is UTC:  # asyncpg's timestamptz values are UTC already
+        if value is None or value.tzinfo is UTC:
             return value
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
