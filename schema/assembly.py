@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from graphql import GraphQLError
 from strawberry.extensions import (
-    AddValidationRules,
     MaxAliasesLimiter,
-    MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
+    SchemaExtension,
     ValidationCache,
 )
 from strawberry.federation import Schema
@@ -37,9 +38,16 @@ _LIMIT_RULES = (
 )
 
 
-class LimitRules(AddValidationRules):
-    def __init__(self) -> None:
-        super().__init__(list(_LIMIT_RULES))
+class DocumentLimits(SchemaExtension):
+    """The document's own limits, in one hook: at most MAX_TOKENS tokens (graphql-core's parser stops there),
+    MAX_DEPTH levels and MAX_ALIASES aliases (validation rules) — what strawberry's MaxTokensLimiter and
+    AddValidationRules do as two extensions, each a context manager entered on every request."""
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context
+        context.parse_options["max_tokens"] = MAX_TOKENS
+        context.validation_rules = context.validation_rules + _LIMIT_RULES
+        yield
 
 
 class ZhiyuanSchema(Schema):
@@ -67,8 +75,7 @@ def build_schema() -> Schema:
         extensions=[
             OperationMetrics,  # outermost: sees ErrorCodes' final codes and the audit INSERT's SQL
             ErrorCodes,
-            lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-            LimitRules,
+            DocumentLimits,
             OperationGuards,
             AuditWriter,
             lambda: ParserCache(maxsize=1000),
