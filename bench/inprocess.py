@@ -243,6 +243,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.tier:
         os.environ.update(tier_environment(args.tier, args.backend))
+    from run import base_env  # the benchmark server's settings: no rate limit, no background workers
+
+    for key, value in base_env(os.environ.get("DATABASE_URL", "")).items():
+        if key.startswith(("ZHIYUAN_", "LOG_LEVEL")) and key != "ZHIYUAN_VAR_DIR":
+            os.environ[key] = value
     if args.measure == "instructions" and not os.environ.get(_CHILD):
         found = _instructions(argv, args)
         for name in args.targets.split(","):
