@@ -33,16 +33,28 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def result_processor(self, dialect: Dialect, coltype: object) -> Any:
-        """None on asyncpg, which reads every ``timestamptz`` as an aware UTC datetime already: no Python call
-        per value read (four per service record)."""
+        """None on asyncpg, which reads every ``timestamptz`` as an aware UTC datetime already; elsewhere the
+        driver's parser and ``process_result_value`` in one function (TypeDecorator's own processor calls both
+        through a second Python call). Four values per service record."""
         if dialect.driver == "asyncpg":
             return None
-        return super().result_processor(dialect, coltype)
+        parse = self.impl_instance.result_processor(dialect, coltype)
+        utc = _as_utc
+
+        def process(value: Any) -> datetime | None:
+            parsed: datetime | None = parse(value) if parse is not None and value is not None else value
+            return None if parsed is None else utc(parsed)
+
+        return process
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None or value.tzinfo is UTC:
-            return value
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return None if value is None else _as_utc(value)
+
+
+def _as_utc(value: datetime) -> datetime:
+    if value.tzinfo is UTC:
+        return value
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def id_field() -> Any:
