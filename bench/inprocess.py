@@ -255,7 +255,13 @@ def main(argv: list[str] | None = None) -> None:
         if "graphql" in found and "floor" in found:
             print(f"floor / graphql: {found['floor'] / found['graphql']:.1%}")
         return
-    asyncio.run(_serve(lambda app, token: _measure(app, token, args)))
+    loop_factory = None
+    if os.environ.get("INPROCESS_UVLOOP") == "1":
+        import uvloop
+
+        loop_factory = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        runner.run(_serve(lambda app, token: _measure(app, token, args)))
 
 
 if __name__ == "__main__":

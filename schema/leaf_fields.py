@@ -1,4 +1,4 @@
-"""Execution of plain leaf fields without graphql-core's general machinery.
+"""Execution of plain leaf fields, and of objects made only of them, without graphql-core's general machinery.
 
 Most fields of a response are leaves read straight off their object — ``hours``, ``serviceDate``, ``status`` on
 twenty service records — and graphql-core runs each through the whole field pipeline: a resolve-info object,
@@ -13,6 +13,10 @@ of these hold:
 * it takes no arguments, and its type is a scalar or enum, nullable or not;
 * no graphql-core middleware is installed (an extension with a ``resolve`` hook would see every field;
   strawberry always passes a manager, empty when no extension has one).
+
+An object whose selected fields are all plain leaves — a page of service records asking for date, hours,
+status and content — is completed as one dict, without a field execution (and its response path) per field;
+the plan is worked out once per selection, as graphql-core memoizes the collected fields.
 
 Anything unusual — the attribute raising, a value that is an exception, ``None`` for a non-null field, a
 scalar refusing to serialize the value — goes back to graphql-core's own path, which reads the attribute again
@@ -32,6 +36,7 @@ from graphql import (
     GraphQLLeafType,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLResolveInfo,
     GraphQLSchema,
     Undefined,
     is_leaf_type,
@@ -76,13 +81,42 @@ def leaf_plan(field_def: GraphQLField | None) -> LeafPlan | None:
     return attrgetter(definition.python_name), leaf, non_null
 
 
+ObjectPlan = tuple[tuple[str, LeafPlan], ...]
+"""An object whose selected fields are all plain leaves: (response name, plan) in response order."""
+
+
+def _plain_value(plan: LeafPlan, source: Any) -> Any:
+    """The serialized value, or ``_UNKNOWN`` when anything is unusual: graphql-core's path then reads the
+    attribute again (a plain read, no side effect) and reports the problem as it always does."""
+    read, leaf, non_null = plan
+    try:
+        value = read(source)
+        if value is None:
+            return _UNKNOWN if non_null else None
+        if value is Undefined or isinstance(value, Exception):
+            return _UNKNOWN
+        coerced = leaf.coerce_output_value(value)
+    except Exception:  # raised again on graphql-core's path, and reported there
+        return _UNKNOWN
+    return _UNKNOWN if coerced is None or coerced is Undefined else coerced
+
+
 class LeafFieldExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    """strawberry's execution context with the plain-leaf shortcut (module docstring)."""
+    """strawberry's execution context with the plain-leaf shortcuts (module docstring)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         manager = self.middleware_manager
         self.leaf_plans = plans_of(self.schema) if manager is None or not manager.middlewares else None
+        self.object_plans: dict[int, tuple[object, ObjectPlan | None]] = {}
+
+    def _leaf_plan(self, parent_type: GraphQLObjectType, field_name: str) -> LeafPlan | None:
+        plans = self.leaf_plans
+        assert plans is not None
+        key = (parent_type.name, field_name)
+        if key not in plans:
+            plans[key] = leaf_plan(self.schema.get_field(parent_type, field_name))
+        return plans[key]
 
     def execute_field(
         self,
@@ -92,25 +126,56 @@ class LeafFieldExecutionContext(StrawberryGraphQLCoreExecutionContext):
         path: Path,
         position_context: Any,
     ) -> Any:
-        plans = self.leaf_plans
-        if plans is not None:
-            key = (parent_type.name, field_details_list[0].node.name.value)
-            plan = plans.get(key, _UNKNOWN)
-            if plan is _UNKNOWN:
-                plan = plans[key] = leaf_plan(self.schema.get_field(parent_type, key[1]))
+        if self.leaf_plans is not None:
+            plan = self._leaf_plan(parent_type, field_details_list[0].node.name.value)
             if plan is not None:
-                # Anything but a plain value goes to graphql-core's path below, which reads the attribute again
-                # and reports the problem as it always does.
-                read, leaf, non_null = plan
-                try:
-                    value = read(source)
-                    if value is None:
-                        if not non_null:
-                            return None
-                    elif value is not Undefined and not isinstance(value, Exception):
-                        coerced = leaf.coerce_output_value(value)
-                        if coerced is not None and coerced is not Undefined:
-                            return coerced
-                except Exception:  # raised again below, and reported there
-                    pass
+                value = _plain_value(plan, source)
+                if value is not _UNKNOWN:
+                    return value
         return super().execute_field(parent_type, source, field_details_list, path, position_context)
+
+    def _object_plan(
+        self, return_type: GraphQLObjectType, field_details_list: FieldDetailsList
+    ) -> ObjectPlan | None:
+        """The plan for an object whose selected fields are all plain leaves (no fragment deferred), else None;
+        worked out once per selection (graphql-core memoizes the collected fields the same way)."""
+        grouped, defers, _forbidden = self.collect_subfields(return_type, field_details_list)
+        known = self.object_plans.get(id(grouped))
+        if known is not None and known[0] is grouped:
+            return known[1]
+        plan: ObjectPlan | None = None
+        if not defers:
+            leaves = [
+                (name, self._leaf_plan(return_type, details[0].node.name.value))
+                for name, details in grouped.items()
+            ]
+            if all(leaf is not None for _, leaf in leaves):
+                plan = tuple((name, leaf) for name, leaf in leaves if leaf is not None)
+        self.object_plans[id(grouped)] = (grouped, plan)
+        return plan
+
+    def complete_object_value(
+        self,
+        return_type: GraphQLObjectType,
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        """An object of plain leaves (a list's rows, typically) as one dict, without a field execution each."""
+        if self.leaf_plans is not None and position_context is None:
+            plan = self._object_plan(return_type, field_details_list)
+            is_type_of = return_type.is_type_of
+            if plan is not None and (is_type_of is None or is_type_of(result, info) is True):
+                completed: dict[str, Any] = {}
+                for name, leaf in plan:
+                    value = _plain_value(leaf, result)
+                    if value is _UNKNOWN:
+                        break
+                    completed[name] = value
+                else:
+                    return completed
+        return super().complete_object_value(
+            return_type, field_details_list, info, path, result, position_context
+        )

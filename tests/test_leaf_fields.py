@@ -182,16 +182,20 @@ class Middle(SchemaExtension):
 
 
 FIELDS = "{ things { label maybe required colour wrongColour fussy amount failure secret again: label } }"
+LEAVES_ONLY = "{ things { label maybe required colour wrongColour fussy amount failure again: label } }"
+"""Every selected field a plain leaf: each object is completed in one go (``complete_object_value``)."""
 
 
-def _run(execution_context_class: Any, extensions: list[Any] | None = None) -> dict[str, Any]:
+def _run(
+    execution_context_class: Any, extensions: list[Any] | None = None, query: str = FIELDS
+) -> dict[str, Any]:
     schema = strawberry.Schema(
         query=Query,
         extensions=extensions or [],
         execution_context_class=execution_context_class,
         config=StrawberryConfig(scalar_map={Fussy: FUSSY}),
     )
-    result = schema.execute_sync(FIELDS)
+    result = schema.execute_sync(query)
     errors = sorted((e.message, tuple(e.path or ())) for e in result.errors or [])
     return {"data": result.data, "errors": errors}
 
@@ -211,6 +215,39 @@ def test_failing_leaves_report_as_the_stock_executor_does() -> None:
     ):
         assert expected in messages
     assert shortcut["data"]["things"][0]["label"] == "a"
+
+
+@pytest.mark.parametrize("query", [FIELDS, LEAVES_ONLY])
+def test_objects_of_plain_leaves_complete_as_the_stock_executor_does(query: str) -> None:
+    assert _run(LeafFieldExecutionContext, query=query) == _run(
+        StrawberryGraphQLCoreExecutionContext, query=query
+    )
+
+
+def test_an_object_of_plain_leaves_executes_no_field_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    executed: list[str] = []
+    field_path = LeafFieldExecutionContext.execute_field
+
+    def spy(self: Any, parent_type: Any, source: Any, details: Any, *rest: Any) -> Any:
+        executed.append(f"{parent_type.name}.{details[0].node.name.value}")
+        return field_path(self, parent_type, source, details, *rest)
+
+    monkeypatch.setattr(LeafFieldExecutionContext, "execute_field", spy)
+    result = _run(LeafFieldExecutionContext, query=LEAVES_ONLY)
+    # the good thing (index 0) is one dict; the spoilt ones go field by field to report their errors
+    assert result["data"]["things"][0] == {
+        "label": "a",
+        "maybe": None,
+        "required": "r",
+        "colour": "RED",
+        "wrongColour": "RED",
+        "fussy": "fine",
+        "amount": "1.50",
+        "failure": "ok",
+        "again": "a",
+    }
+    assert executed.count("Query.things") == 1
+    assert executed.count("Thing.label") == 5  # one per spoilt thing, none for the good one
 
 
 def test_a_resolve_hook_sees_every_field() -> None:
