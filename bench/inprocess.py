@@ -49,13 +49,9 @@ _CHILD = "ZHIYUAN_INPROCESS_CHILD"
 
 def tier_environment(tier: str, backend: str) -> dict[str, str]:
     """DATABASE_URL and ZHIYUAN_VAR_DIR of a tier bench/run.py generated."""
-    data = ROOT / "bench" / ".data"
-    url = (
-        f"postgresql+asyncpg://postgres@127.0.0.1:5432/zhiyuan_bench_{tier.lower()}"
-        if backend == "postgres"
-        else f"sqlite+aiosqlite:///{data / f'{tier}-sqlite.db'}"
-    )
-    return {"DATABASE_URL": url, "ZHIYUAN_VAR_DIR": str(data / "var")}
+    from run import VAR, db_url
+
+    return {"DATABASE_URL": db_url(tier, backend), "ZHIYUAN_VAR_DIR": str(VAR)}
 
 
 async def _request(app: Any, path: str, body: bytes, token: str) -> bytes:

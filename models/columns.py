@@ -1,5 +1,6 @@
 """Column types and helpers shared by every table."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,21 +35,16 @@ class UtcDateTime(TypeDecorator[datetime]):
 
     def result_processor(self, dialect: Dialect, coltype: object) -> Any:
         """None on asyncpg, which reads every ``timestamptz`` as an aware UTC datetime already; elsewhere the
-        driver's parser and ``process_result_value`` in one function (TypeDecorator's own processor calls both
-        through a second Python call). Four values per service record."""
+        driver's parser (SQLite: text) and the UTC tag in one function — TypeDecorator's own processor would
+        call ``process_result_value`` through a second Python call. Four values per service record."""
         if dialect.driver == "asyncpg":
             return None
-        parse = self.impl_instance.result_processor(dialect, coltype)
-        utc = _as_utc
+        parse: Callable[[Any], Any] = self.impl_instance.result_processor(dialect, coltype) or (lambda v: v)
 
         def process(value: Any) -> datetime | None:
-            parsed: datetime | None = parse(value) if parse is not None and value is not None else value
-            return None if parsed is None else utc(parsed)
+            return None if value is None else _as_utc(parse(value))
 
         return process
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        return None if value is None else _as_utc(value)
 
 
 def _as_utc(value: datetime) -> datetime:

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlmodel import SQLModel
 
-from auth.scope import scope, visible_volunteer_ids
+from auth.scope import scope, scoped_count
 from auth.viewer import Viewer
 from loaders.filtering import apply, order_columns
 from loaders.page import Page, PageArgs
-from models import Volunteer
 from models.db import SessionFactory
 
 M = TypeVar("M", bound=SQLModel)
@@ -27,19 +26,9 @@ def scoped_select(model: type[M], viewer: Viewer, args: PageArgs) -> Any:
     return scope(apply(select(model), model, args.where), model, viewer)
 
 
-def count_statement(scoped: Any, model: type[M], viewer: Viewer, args: PageArgs) -> Any:
-    """``SELECT count(*)`` of the scoped rows; volunteers without filters by the union of the id sets the
-    viewer sees (``visible_volunteer_ids``), which the indexes answer without reading a volunteer row."""
-    if model is Volunteer and not args.where:
-        ids = visible_volunteer_ids(viewer)
-        if ids is not None:
-            return select(func.count()).select_from(ids.subquery())
-    return select(func.count()).select_from(scoped.subquery())
-
-
 async def root_page(sessions: SessionFactory, viewer: Viewer, model: type[M], args: PageArgs) -> Page:
     scoped = scoped_select(model, viewer, args)
-    count = count_statement(scoped, model, viewer, args)
+    count = scoped_count(model, viewer, scoped, filtered=bool(args.where))
     statement = scoped.add_columns(count.scalar_subquery().label("_total")) if args.with_total else scoped
     statement = (
         statement.order_by(*order_columns(model, args.order)).offset(args.offset).limit(args.first + 1)

@@ -75,7 +75,7 @@ def leaf_plan(field_def: GraphQLField | None) -> LeafPlan | None:
     if not definition.is_basic_field or definition.default_resolver is not getattr:
         return None
     non_null = isinstance(field_def.type, GraphQLNonNull)
-    leaf = field_def.type.of_type if isinstance(field_def.type, GraphQLNonNull) else field_def.type
+    leaf = field_def.type.of_type if non_null else field_def.type  # type: ignore[union-attr]
     if not is_leaf_type(leaf):
         return None
     return attrgetter(definition.python_name), leaf, non_null
@@ -145,12 +145,14 @@ class LeafFieldExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return known[1]
         plan: ObjectPlan | None = None
         if not defers:
-            leaves = [
-                (name, self._leaf_plan(return_type, details[0].node.name.value))
-                for name, details in grouped.items()
-            ]
-            if all(leaf is not None for _, leaf in leaves):
-                plan = tuple((name, leaf) for name, leaf in leaves if leaf is not None)
+            leaves: list[tuple[str, LeafPlan]] = []
+            for name, details in grouped.items():
+                leaf = self._leaf_plan(return_type, details[0].node.name.value)
+                if leaf is None:
+                    break
+                leaves.append((name, leaf))
+            else:
+                plan = tuple(leaves)
         self.object_plans[id(grouped)] = (grouped, plan)
         return plan
 
