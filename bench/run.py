@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from load import load_client
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -465,8 +466,7 @@ async def measure(base: str, server: Server, op: str, variant: str, fx: Fixtures
                   warmup: float) -> Result:  # fmt: skip
     result = Result(op, variant, c)
     nxt = request_source(op, fx)
-    limits = httpx.Limits(max_connections=c, max_keepalive_connections=c)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+    async with load_client(base, c) as post:
         measuring = False
         stop_at = 0.0
 
@@ -479,18 +479,17 @@ async def measure(base: str, server: Server, op: str, variant: str, fx: Fixtures
                     result.exhausted = True
                     return
                 t0 = time.perf_counter()
-                response = await client.post(req.path, content=req.body, headers=req.headers)
+                answer = await post(req.path, req.body, req.headers)
                 elapsed = time.perf_counter() - t0
                 if not measuring:
                     continue
                 result.requests += 1
                 last[0] = time.perf_counter()
                 result.latencies.append(elapsed)
-                result.sql.append(int(response.headers.get("x-sql-count", "-1")))
-                body = response.content
-                if response.status_code != 200 or b'"errors"' in body:
+                result.sql.append(answer.sql_count)
+                if not answer.ok:
                     result.errors += 1
-                    result.first_error = result.first_error or body[:300].decode(errors="replace")
+                    result.first_error = result.first_error or answer.body[:300].decode(errors="replace")
 
         async def sample_rss() -> None:
             while time.perf_counter() < stop_at:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
+from load import Post, load_client
 
 READ_OPS = ("mobile", "team_admin", "county", "province", "public")
 
@@ -90,11 +91,10 @@ async def run_soak(
     unrecorded, then ``seconds`` recorded."""
     soak = Soak(ops, seconds, concurrency, interval, warmup)
     counter = [0]
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+    async with load_client(base, concurrency) as post:
         if warmup:
             before = server.rss_mb()
-            await _load(client, sources, ops, counter, time.perf_counter() + warmup, concurrency)
+            await _load(post, sources, ops, counter, time.perf_counter() + warmup, concurrency)
             soak.warmup_rss = (before, server.rss_mb())
         start = time.perf_counter()
         stop_at = start + seconds
@@ -105,12 +105,11 @@ async def run_soak(
                 counter[0] += 1
                 req = sources[op]()
                 t0 = time.perf_counter()
-                response = await client.post(req.path, content=req.body, headers=req.headers)
+                answer = await post(req.path, req.body, req.headers)
                 t1 = time.perf_counter()
-                ok = response.status_code == 200 and b'"errors"' not in response.content
-                if not ok and not soak.first_error:
-                    soak.first_error = f"{op}: {response.content[:300].decode(errors='replace')}"
-                soak.done.append((t1 - start, op, t1 - t0, ok))
+                if not answer.ok and not soak.first_error:
+                    soak.first_error = f"{op}: {answer.body[:300].decode(errors='replace')}"
+                soak.done.append((t1 - start, op, t1 - t0, answer.ok))
 
         async def sampler() -> None:
             # its own connection: the workers keep every connection of theirs busy with slow requests
@@ -129,7 +128,7 @@ async def run_soak(
 
 
 async def _load(
-    client: httpx.AsyncClient,
+    post: Post,
     sources: dict[str, Any],
     ops: list[str],
     counter: list[int],
@@ -143,7 +142,7 @@ async def _load(
             op = ops[counter[0] % len(ops)]
             counter[0] += 1
             req = sources[op]()
-            await client.post(req.path, content=req.body, headers=req.headers)
+            await post(req.path, req.body, req.headers)
 
     await asyncio.gather(*(worker() for _ in range(n)))
 
