@@ -160,9 +160,12 @@ def _callgrind(switch: str) -> None:
 async def _measure(app: Any, token: str, args: argparse.Namespace) -> None:
     from run import MOBILE
 
-    body = orjson.dumps({"query": MOBILE})
+    body = orjson.dumps({"query": args.query or MOBILE})
     answers = {name: orjson.loads(await _request(app, path, body, token)) for name, path in TARGETS.items()}
-    if answers["graphql"]["data"] != answers["floor"]["data"]:  # GraphQL adds extensions.cost
+    if args.query:
+        if "errors" in answers["graphql"]:
+            raise SystemExit(f"the query failed: {answers['graphql']['errors']}")
+    elif answers["graphql"]["data"] != answers["floor"]["data"]:  # GraphQL adds extensions.cost
         raise SystemExit(
             f"the floor answers other data than GraphQL:\n{answers['graphql']}\n{answers['floor']}"
         )
@@ -184,7 +187,7 @@ async def _measure(app: Any, token: str, args: argparse.Namespace) -> None:
                 await _request(app, path, body, token)
             print(f"{name}\tcpu_ms\t{(time.process_time() - started) * 1000 / args.requests:.3f}", flush=True)
         else:
-            profile = cProfile.Profile()
+            profile = cProfile.Profile(time.thread_time)  # the event loop's thread: not the driver's
             profile.enable()
             for _ in range(args.requests):
                 await _request(app, path, body, token)
@@ -192,6 +195,10 @@ async def _measure(app: Any, token: str, args: argparse.Namespace) -> None:
             stats = pstats.Stats(profile)
             print(f"{name}\tcalls\t{stats.total_calls / args.requests:.0f}", flush=True)  # type: ignore[attr-defined]
             stats.sort_stats("tottime").print_stats(40)
+            if args.calls_out:
+                stats.dump_stats(
+                    f"{args.calls_out}.{name}.prof"
+                )  # for pstats / snakeviz: callers, cumulative
 
 
 def _instructions(argv: list[str], args: argparse.Namespace) -> dict[str, float]:
@@ -233,6 +240,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--targets", default="graphql,floor")
     parser.add_argument("--tier", help="use a tier bench/run.py generated (with --backend)")
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument(
+        "--query", help="another GraphQL document instead of the mobile operation (to split its cost)"
+    )
+    parser.add_argument("--calls-out", help="with --measure calls: write PREFIX.<target>.prof (cProfile)")
     parser.add_argument(
         "--workdir", default="/tmp/zhiyuan-inprocess", help="where callgrind writes its dumps"
     )

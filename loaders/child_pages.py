@@ -43,13 +43,15 @@ class GroupRead(NamedTuple):
 
 
 @cache
-def table_columns(model: type[SQLModel]) -> tuple[tuple[str, ...], tuple[ColumnElement[Any], ...]]:
-    """The table's column names and, for a subquery, each column as a label of a type-coerced expression:
-    the same SQL and result processing as the column itself, but a subquery proxies it as a plain column
-    instead of copying the ``Column`` with its foreign keys."""
+def table_columns(
+    model: type[SQLModel], only: tuple[str, ...] | None = None
+) -> tuple[tuple[str, ...], tuple[ColumnElement[Any], ...]]:
+    """The table's column names (``only`` those, when given) and, for a subquery, each column as a label of
+    a type-coerced expression: the same SQL and result processing as the column itself, but a subquery proxies
+    it as a plain column instead of copying the ``Column`` with its foreign keys."""
     table: Any = model.__table__  # type: ignore[attr-defined]
-    names = tuple(c.name for c in table.columns)
-    return names, tuple(type_coerce(c, c.type).label(c.name) for c in table.columns)
+    columns = [c for c in table.columns if only is None or c.name in only]
+    return tuple(c.name for c in columns), tuple(type_coerce(c, c.type).label(c.name) for c in columns)
 
 
 class ChildPages(DataLoader[ChildKey, Page], Generic[M]):
@@ -79,7 +81,7 @@ class ChildPages(DataLoader[ChildKey, Page], Generic[M]):
 
         def build(restrict: Any) -> Any:
             parent_col = getattr(model, parent)
-            names, columns = table_columns(model)
+            names, columns = table_columns(model, args.columns)
             number = func.row_number().over(partition_by=parent_col, order_by=order_columns(model, order))
             total = func.count().over(partition_by=parent_col)
             ranked = select(*columns, number.label("_rn"), total.label("_total")).where(
@@ -96,7 +98,7 @@ class ChildPages(DataLoader[ChildKey, Page], Generic[M]):
                 .order_by(c[parent], c._rn)
             )
 
-        statement = scope_template(("pages", parent, shape, order), model, self.viewer, build)
+        statement = scope_template(("pages", parent, shape, order, args.columns), model, self.viewer, build)
         params = {
             "parents": list(parent_ids),
             "offset": args.offset,
@@ -133,7 +135,10 @@ class ChildPages(DataLoader[ChildKey, Page], Generic[M]):
         )
 
         def build(restrict: Any) -> Any:
-            selected: list[Any] = [model.__table__]  # type: ignore[attr-defined]
+            table: Any = model.__table__  # type: ignore[attr-defined]
+            selected: list[Any] = (
+                [table] if args.columns is None else [table.c[name] for name in args.columns]
+            )
             if with_total:
                 selected.append(func.count().over().label("_total"))
             ranked = select(*selected).where(
@@ -143,7 +148,7 @@ class ChildPages(DataLoader[ChildKey, Page], Generic[M]):
             return restrict(ranked).order_by(*order_columns(model, order)).limit(limit)
 
         statement = scope_template(
-            ("first_page", parent, shape, order, with_total), model, self.viewer, build
+            ("first_page", parent, shape, order, with_total, args.columns), model, self.viewer, build
         )
         params = {
             "parent": parent_id,

@@ -17,6 +17,8 @@ class PageArgs:
     where: tuple[tuple[str, Any], ...] = ()
     """Filter items ``(field, value)`` turned into SQL by loaders.filtering.conditions."""
     with_total: bool = False
+    columns: tuple[str, ...] | None = None
+    """The table columns the rows must carry (``schema.types.base.row_columns``); None: all of them."""
 
 
 @dataclass(frozen=True)

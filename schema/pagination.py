@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from enum import Enum
 from typing import Any, Generic, TypeVar
 
 import strawberry
-from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from loaders.page import Page, PageArgs
 from schema.context import Info
 from schema.errors import AppError
+from schema.selection import connection_selection
 
 T = TypeVar("T")
 DEFAULT_PAGE_SIZE = 20
@@ -92,19 +92,6 @@ def decode_cursor(cursor: str) -> int:
     return offset
 
 
-def _selects(selections: Iterable[Any], name: str) -> bool:
-    for selection in selections:
-        if isinstance(selection, SelectedField) and selection.name == name:
-            return True
-        if isinstance(selection, FragmentSpread | InlineFragment) and _selects(selection.selections, name):
-            return True
-    return False
-
-
-def wants_total(info: Info) -> bool:
-    return any(_selects(f.selections, "totalCount") for f in info.selected_fields)
-
-
 def filter_items(filter_: object | None) -> tuple[tuple[str, Any], ...]:
     """A filter input as hashable ``(field, value)`` pairs, unset fields dropped."""
     if filter_ is None:
@@ -127,14 +114,20 @@ def order_items(order_by: list[Any] | None) -> tuple[tuple[str, bool], ...]:
 
 
 def page_args(
-    info: Info, first: int | None, after: str | None, filter_: object | None = None, order_by: Any = None
+    info: Info,
+    first: int | None,
+    after: str | None,
+    filter_: object | None = None,
+    order_by: Any = None,
+    columns: tuple[str, ...] | None = None,
 ) -> PageArgs:
     limit = info.context.services.settings.max_page_size
     size = DEFAULT_PAGE_SIZE if first is None else first
     if not 0 <= size <= limit:
         raise AppError("BAD_USER_INPUT", key="BAD_PAGE_SIZE", field="first", max=limit)
     offset = decode_cursor(after) + 1 if after else 0
-    return PageArgs(size, offset, order_items(order_by), filter_items(filter_), wants_total(info))
+    total = connection_selection(info).total
+    return PageArgs(size, offset, order_items(order_by), filter_items(filter_), total, columns)
 
 
 def to_connection(page: Page, convert: Callable[[Any], T]) -> Connection[T]:

@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import strawberry
-from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from models import Post as PostRow
 from models import Project as ProjectRow
@@ -24,6 +23,7 @@ from schema.directives import Requirement
 from schema.errors import AppError
 from schema.pagination import Connection, page_args, to_connection
 from schema.permissions import requires
+from schema.selection import connection_selection
 from schema.types.base import build
 from schema.types.enums import ProjectCategory, SignUpScope
 from schema.types.project import Post, Project, SignInPoint, SignUp
@@ -486,18 +486,6 @@ class PublicProject:
         )
 
 
-def _selects(selections: list[Any], name: str) -> bool:
-    """``name`` selected anywhere below (fragments included)."""
-    for selection in selections:
-        if isinstance(selection, SelectedField) and selection.name == name:
-            return True
-        if isinstance(selection, SelectedField | FragmentSpread | InlineFragment) and _selects(
-            selection.selections, name
-        ):
-            return True
-    return False
-
-
 @strawberry.type
 class PublicProjectQuery:
     @strawberry.field(
@@ -525,6 +513,6 @@ class PublicProjectQuery:
         )
         sessions = info.context.sessions
         page = await projects.public_page(sessions, search, args)
-        wanted = _selects(info.selected_fields[0].selections, "posts")
+        wanted = "posts" in connection_selection(info).node_fields
         posts = await projects.public_posts(sessions, [p.id for p, _ in page.rows]) if wanted else {}
         return to_connection(page, lambda r: PublicProject.of(r[0], r[1], posts.get(r[0].id, [])))

@@ -5,14 +5,16 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Hashable
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Row
 from sqlmodel import SQLModel
+from strawberry.utils.str_converters import to_camel_case
 
 from schema.context import Info
 from schema.pagination import Connection, page_args, to_connection
+from schema.selection import connection_selection
 
 T = TypeVar("T")
 
@@ -40,6 +42,38 @@ def _row_fields(cls: Any, keys: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
     )
 
 
+@cache
+def _plain_columns(cls: Any, model: type) -> dict[str, str]:
+    """The type's plain GraphQL fields that are columns of the model's table: GraphQL name -> column name."""
+    definition = cls.__strawberry_definition__
+    columns = model.__table__.columns  # type: ignore[attr-defined]
+    return {
+        _graphql_name(f): f.python_name
+        for f in definition.fields
+        if f.base_resolver is None and f.python_name in columns
+    }
+
+
+def _graphql_name(field: Any) -> str:
+    """The field's name in the schema (the default name converter: camelCase unless named explicitly)."""
+    return str(field.graphql_name or to_camel_case(field.python_name))
+
+
+@lru_cache(maxsize=1024)
+def row_columns(cls: Any, model: type, selected: frozenset[str]) -> tuple[str, ...] | None:
+    """The columns a page of ``cls`` rows must read when the query selects these fields (GraphQL names): every
+    column that is no plain field of the type — keys, references, the region: what resolvers and permission
+    checks read from the row — and the plain fields selected. None (every column) when a selected field has a
+    resolver, which may read any column, or when the type builds itself from the whole row (``from_row``)."""
+    plain = _plain_columns(cls, model)
+    if getattr(cls, "from_row", None) is not None or not selected <= plain.keys():
+        return None
+    wanted = {plain[name] for name in selected}
+    unselected = set(plain.values()) - wanted
+    table: Any = model.__table__  # type: ignore[attr-defined]
+    return tuple(c.name for c in table.columns if c.name not in unselected or c.primary_key)
+
+
 _last_result: dict[Any, tuple[object, tuple[tuple[str, int], ...]]] = {}
 """Per type, the last result's metadata and its field positions: the rows of one statement share their
 metadata, so a page of rows works out its positions once (``Row._fields`` builds a new tuple on every call)."""
@@ -57,7 +91,9 @@ def from_row(cls: type[T], row: Any) -> T:
     else:
         columns = _copied_fields(cast(Hashable, cls), cast(Hashable, type(row)))
         values = {name: getattr(row, name) for name in columns}
-    return cls(row=row, **values)  # type: ignore[call-arg]
+    built = cls.__new__(cls)  # not __init__: a page may have read only the selected fields' columns
+    vars(built).update(values, row=row)
+    return built
 
 
 def build(cls: type[T], row: Any) -> T:
@@ -78,7 +114,8 @@ async def children(
     order_by: Any = None,
 ) -> Connection[T]:
     """A nested connection: one batched statement for all parents at this level (loaders/child_pages.py)."""
-    args = page_args(info, first, after, filter_, order_by)
+    columns = row_columns(cast(Hashable, cls), model, connection_selection(info).node_fields)
+    args = page_args(info, first, after, filter_, order_by, columns)
     page = await info.context.loaders.children(model, parent).load((parent_id, args))
     return to_connection(page, lambda row: build(cls, row))
 
