@@ -16,7 +16,9 @@ of these hold:
 
 An object whose selected fields are all plain leaves — a page of service records asking for date, hours,
 status and content — is completed as one dict, without a field execution (and its response path) per field;
-the plan is worked out once per selection, as graphql-core memoizes the collected fields.
+the plan is worked out once per selection, as graphql-core memoizes the collected fields. A list of such
+objects (the page's ``nodes``) is completed in one loop, without a response path, an awaitable check and a
+type dispatch per item.
 
 Anything unusual — the attribute raising, a value that is an exception, ``None`` for a non-null field, a
 scalar refusing to serialize the value — goes back to graphql-core's own path, which reads the attribute again
@@ -27,7 +29,7 @@ built to fail in each of those ways.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from operator import attrgetter
 from typing import Any
 
@@ -36,6 +38,7 @@ from graphql import (
     GraphQLLeafType,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLOutputType,
     GraphQLResolveInfo,
     GraphQLSchema,
     Undefined,
@@ -165,19 +168,57 @@ class LeafFieldExecutionContext(StrawberryGraphQLCoreExecutionContext):
         result: Any,
         position_context: Any,
     ) -> Any:
-        """An object of plain leaves (a list's rows, typically) as one dict, without a field execution each."""
+        """An object of plain leaves as one dict, without a field execution each."""
         if self.leaf_plans is not None and position_context is None:
             plan = self._object_plan(return_type, field_details_list)
-            is_type_of = return_type.is_type_of
-            if plan is not None and (is_type_of is None or is_type_of(result, info) is True):
-                completed: dict[str, Any] = {}
-                for name, leaf in plan:
-                    value = _plain_value(leaf, result)
-                    if value is _UNKNOWN:
-                        break
-                    completed[name] = value
-                else:
+            if plan is not None:
+                completed = _plain_object(plan, return_type, info, result)
+                if completed is not _UNKNOWN:
                     return completed
         return super().complete_object_value(
             return_type, field_details_list, info, path, result, position_context
         )
+
+    def complete_iterable_value(
+        self,
+        item_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        items: Iterable[Any],
+        position_context: Any,
+    ) -> Any:
+        """A list of objects of plain leaves (a page's rows) in one loop: no response path, awaitable check and
+        type dispatch per item. Any item the shortcut cannot answer (None included) sends the whole list down
+        graphql-core's path, which reports it as before."""
+        if self.leaf_plans is not None and position_context is None:
+            object_type = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
+            if (
+                isinstance(object_type, GraphQLObjectType)
+                and self.get_stream_usage(field_details_list, path) is None
+            ):
+                plan = self._object_plan(object_type, field_details_list)
+                if plan is not None:
+                    items = items if isinstance(items, list) else list(items)
+                    completed = [_plain_object(plan, object_type, info, item) for item in items]
+                    if _UNKNOWN not in completed:
+                        return completed
+        return super().complete_iterable_value(
+            item_type, field_details_list, info, path, items, position_context
+        )
+
+
+def _plain_object(
+    plan: ObjectPlan, object_type: GraphQLObjectType, info: GraphQLResolveInfo[Any], source: Any
+) -> Any:
+    """``source`` completed as a dict of its plain leaves, or ``_UNKNOWN`` (see ``_plain_value``)."""
+    is_type_of = object_type.is_type_of
+    if source is None or (is_type_of is not None and is_type_of(source, info) is not True):
+        return _UNKNOWN
+    completed: dict[str, Any] = {}
+    for name, leaf in plan:
+        value = _plain_value(leaf, source)
+        if value is _UNKNOWN:
+            return _UNKNOWN
+        completed[name] = value
+    return completed

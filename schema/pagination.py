@@ -130,6 +130,7 @@ def page_args(
     return PageArgs(size, offset, order_items(order_by), filter_items(filter_), total, columns)
 
 
-def to_connection(page: Page, convert: Callable[[Any], T]) -> Connection[T]:
-    nodes = [convert(row) for row in page.rows]
+def to_connection(page: Page, convert: Callable[[list[Any]], list[T]]) -> Connection[T]:
+    """The page as a connection, its rows converted by ``convert`` (all at once)."""
+    nodes = convert(page.rows)
     return Connection(offset=page.offset, has_next=page.has_next, rows=nodes, total=page.total or 0)

@@ -515,4 +515,6 @@ class PublicProjectQuery:
         page = await projects.public_page(sessions, search, args)
         wanted = "posts" in connection_selection(info).node_fields
         posts = await projects.public_posts(sessions, [p.id for p, _ in page.rows]) if wanted else {}
-        return to_connection(page, lambda r: PublicProject.of(r[0], r[1], posts.get(r[0].id, [])))
+        return to_connection(
+            page, lambda rows: [PublicProject.of(r[0], r[1], posts.get(r[0].id, [])) for r in rows]
+        )

@@ -172,6 +172,18 @@ class Query:
     def things(self) -> list[Thing | None]:
         return _things()
 
+    @strawberry.field
+    def good_things(self) -> list[Thing]:
+        return [_things()[0]] * 3
+
+    @strawberry.field
+    def with_gaps(self) -> list[Thing | None]:
+        return [_things()[0], None, _things()[0]]
+
+    @strawberry.field
+    def gap_in_non_null(self) -> list[Thing]:
+        return [_things()[0], None]  # type: ignore[list-item]
+
 
 class Middle(SchemaExtension):
     """Any ``resolve`` hook turns the shortcut off: it must see every field."""
@@ -254,3 +266,45 @@ def test_a_resolve_hook_sees_every_field() -> None:
     shortcut = _run(LeafFieldExecutionContext, [Middle])
     assert shortcut == _run(StrawberryGraphQLCoreExecutionContext, [Middle])
     assert shortcut["data"]["things"][0]["label"] == "A"
+
+
+LISTS = "{ goodThings { label amount colour } withGaps { label maybe } }"
+GAP = "{ gapInNonNull { label } }"
+
+
+def test_lists_of_plain_objects_complete_as_the_stock_executor_does() -> None:
+    """A list of plain objects is completed in one loop; a None item (allowed or not) sends the list down
+    graphql-core's path."""
+    shortcut = _run(LeafFieldExecutionContext, query=LISTS)
+    assert shortcut == _run(StrawberryGraphQLCoreExecutionContext, query=LISTS)
+    assert shortcut["data"]["goodThings"] == [{"label": "a", "amount": "1.50", "colour": "RED"}] * 3
+    assert shortcut["data"]["withGaps"] == [
+        {"label": "a", "maybe": None},
+        None,
+        {"label": "a", "maybe": None},
+    ]
+    assert not shortcut["errors"]
+    gap = _run(LeafFieldExecutionContext, query=GAP)
+    assert gap == _run(StrawberryGraphQLCoreExecutionContext, query=GAP)
+    assert gap["data"] is None  # the non-null list's null item: null up to the root
+    assert [path for _, path in gap["errors"]] == [("gapInNonNull", 1)]
+
+
+def test_a_list_of_plain_objects_executes_no_field_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    executed: list[str] = []
+    field_path = LeafFieldExecutionContext.execute_field
+    item_path = LeafFieldExecutionContext.complete_list_item_value
+
+    def spy(self: Any, parent_type: Any, source: Any, details: Any, *rest: Any) -> Any:
+        executed.append(f"{parent_type.name}.{details[0].node.name.value}")
+        return field_path(self, parent_type, source, details, *rest)
+
+    def item_spy(self: Any, *args: Any) -> Any:
+        executed.append("item")
+        return item_path(self, *args)
+
+    monkeypatch.setattr(LeafFieldExecutionContext, "execute_field", spy)
+    monkeypatch.setattr(LeafFieldExecutionContext, "complete_list_item_value", item_spy)
+    result = _run(LeafFieldExecutionContext, query="{ goodThings { label amount } }")
+    assert result["data"]["goodThings"] == [{"label": "a", "amount": "1.50"}] * 3
+    assert executed == ["Query.goodThings"]

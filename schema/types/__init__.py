@@ -1,1 +1,2 @@
-"""Strawberry types per domain. Each is built from its table row by ``from_row`` and keeps the row private."""
+"""Strawberry types per domain. Each is built from its table row (``base.build_all``, or the type's own ``from_row``)
+and keeps the row private."""

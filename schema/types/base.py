@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from functools import cache, lru_cache
 from typing import Any, TypeVar, cast
 
@@ -74,32 +74,36 @@ def row_columns(cls: Any, model: type, selected: frozenset[str]) -> tuple[str, .
     return tuple(c.name for c in table.columns if c.name not in unselected or c.primary_key)
 
 
-_last_result: dict[Any, tuple[object, tuple[tuple[str, int], ...]]] = {}
-"""Per type, the last result's metadata and its field positions: the rows of one statement share their
-metadata, so a page of rows works out its positions once (``Row._fields`` builds a new tuple on every call)."""
-
-
-def from_row(cls: type[T], row: Any) -> T:
-    """``cls`` with every plain field copied from the column of the same name, and the row kept private.
-    ``row`` is a model instance or a Core ``Row`` of the table's columns (what the loaders return)."""
-    if isinstance(row, Row):
-        metadata = row._parent  # identity only: the rows of one result share it
-        last = _last_result.get(cls)
-        if last is None or last[0] is not metadata:
-            last = _last_result[cls] = (metadata, _row_fields(cast(Hashable, cls), row._fields))
-        values = {name: row[index] for name, index in last[1]}
+def build_all(cls: type[T], rows: Sequence[Any]) -> list[T]:
+    """``cls`` for each row: ``cls.from_row(row)`` where the type defines one, else every plain field copied
+    from the column of the same name, and the row kept private. The rows are the result of one statement —
+    model instances, or Core ``Row`` objects (what the loaders return), whose column positions are worked out
+    once for all of them."""
+    custom = getattr(cls, "from_row", None)
+    if custom is not None:
+        return [custom(row) for row in rows]
+    if not rows:
+        return []
+    first = rows[0]
+    built: list[T] = []
+    if isinstance(first, Row):
+        positions = _row_fields(cast(Hashable, cls), first._fields)
+        for row in rows:
+            item = cls.__new__(cls)  # not __init__: a page may have read only the selected fields' columns
+            vars(item).update({name: row[index] for name, index in positions}, row=row)
+            built.append(item)
     else:
-        columns = _copied_fields(cast(Hashable, cls), cast(Hashable, type(row)))
-        values = {name: getattr(row, name) for name in columns}
-    built = cls.__new__(cls)  # not __init__: a page may have read only the selected fields' columns
-    vars(built).update(values, row=row)
+        columns = _copied_fields(cast(Hashable, cls), cast(Hashable, type(first)))
+        for row in rows:
+            item = cls.__new__(cls)
+            vars(item).update({name: getattr(row, name) for name in columns}, row=row)
+            built.append(item)
     return built
 
 
 def build(cls: type[T], row: Any) -> T:
-    """``cls.from_row(row)`` where the type defines one, else the generic copy."""
-    custom = getattr(cls, "from_row", None)
-    return custom(row) if custom is not None else from_row(cls, row)
+    """``cls`` for one row (``build_all``)."""
+    return build_all(cls, (row,))[0]
 
 
 async def children(
@@ -117,7 +121,7 @@ async def children(
     columns = row_columns(cast(Hashable, cls), model, connection_selection(info).node_fields)
     args = page_args(info, first, after, filter_, order_by, columns)
     page = await info.context.loaders.children(model, parent).load((parent_id, args))
-    return to_connection(page, lambda row: build(cls, row))
+    return to_connection(page, lambda rows: build_all(cls, rows))
 
 
 async def one(info: Info, cls: type[T], model: type[SQLModel], key: Any, column: str = "id") -> T | None:
@@ -142,7 +146,7 @@ async def root_list(
 
     args = page_args(info, first, after, filter_, order_by)
     page = await root_page(info.context.sessions, info.context.viewer, model, args)
-    return to_connection(page, lambda row: build(cls, row))
+    return to_connection(page, lambda rows: build_all(cls, rows))
 
 
 def decode_global_id(value: str, type_name: str) -> str:
