@@ -19,6 +19,7 @@ from strawberry.types import ExecutionContext, Info
 from schema.audit_writer import AuditWriter
 from schema.errors import AppError, ErrorCodes
 from schema.leaf_fields import LeafFieldExecutionContext
+from schema.lean_resolvers import lean_resolvers
 from schema.metrics import OperationMetrics
 from schema.mutation import Mutation
 from schema.operation_guards import OperationGuards
@@ -68,7 +69,7 @@ class ZhiyuanSchema(Schema):
 
 
 def build_schema() -> Schema:
-    return ZhiyuanSchema(
+    built = ZhiyuanSchema(
         query=Query,
         mutation=Mutation,
         types=[kind.cls for kind in NODE_KINDS.values()],
@@ -83,6 +84,8 @@ def build_schema() -> Schema:
         ],
         execution_context_class=LeafFieldExecutionContext,
     )
+    lean_resolvers(built)
+    return built
 
 
 schema = build_schema()

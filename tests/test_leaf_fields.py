@@ -18,6 +18,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from schema.assembly import schema as app_schema
 from schema.leaf_fields import LeafFieldExecutionContext, leaf_plan
+from schema.lean_resolvers import STRAWBERRY_RESOLVE, lean_resolvers, restore_strawberry
 from tests.conftest import Api
 
 WIDE = """
@@ -47,13 +48,16 @@ fragment P on Project { name category serviceTarget startsAt endsAt minAge maxAg
 
 @pytest.fixture
 def stock_executor() -> Iterator[None]:
-    """The app's schema runs graphql-core's own field path while the fixture is active."""
+    """The app's schema runs graphql-core's own field path and strawberry's own resolver wrapper while the
+    fixture is active."""
     shortcut = app_schema.execution_context_class
     app_schema.execution_context_class = StrawberryGraphQLCoreExecutionContext
+    restore_strawberry(app_schema)
     try:
         yield
     finally:
         app_schema.execution_context_class = shortcut
+        lean_resolvers(app_schema)
 
 
 @pytest.mark.parametrize(
@@ -93,6 +97,20 @@ def test_plans_cover_plain_leaves_only() -> None:
     assert leaf_plan(field("Volunteer", "skills")) is None  # a list
 
 
+def test_simple_resolvers_only_are_called_directly() -> None:
+    types = app_schema._schema.type_map
+
+    def leaned(type_name: str, name: str) -> bool:
+        return STRAWBERRY_RESOLVE in types[type_name].fields[name].extensions  # type: ignore[attr-defined]
+
+    assert leaned("Volunteer", "totalHours")  # sync, self and info
+    assert leaned("Volunteer", "age")  # sync, self only
+    assert leaned("ServiceRecordConnection", "nodes")
+    assert not leaned("Volunteer", "idNumber")  # guarded by @sensitive (a field extension)
+    assert not leaned("Volunteer", "serviceRecords")  # async, with arguments
+    assert not leaned("Volunteer", "name")  # no resolver: the plain-leaf path's
+
+
 # --- a schema built to fail in every way a leaf can -----------------------------------------------------------
 
 
@@ -130,6 +148,11 @@ class Thing:
     secret: str | None = strawberry.field(
         extensions=[PermissionExtension(permissions=[Never()], fail_silently=False)]
     )
+
+    @strawberry.field
+    def shout(self, info: strawberry.Info) -> str | None:
+        """A simple resolver (called directly) that fails: reported at its own path, the thing kept."""
+        raise ValueError(f"nothing to shout at {info.path.as_list()}")
 
 
 class Broken:
@@ -193,7 +216,9 @@ class Middle(SchemaExtension):
         return value.upper() if isinstance(value, str) and info.field_name == "label" else value
 
 
-FIELDS = "{ things { label maybe required colour wrongColour fussy amount failure secret again: label } }"
+FIELDS = (
+    "{ things { label maybe required colour wrongColour fussy amount failure secret again: label shout } }"
+)
 LEAVES_ONLY = "{ things { label maybe required colour wrongColour fussy amount failure again: label } }"
 """Every selected field a plain leaf: each object is completed in one go (``complete_object_value``)."""
 
@@ -207,6 +232,8 @@ def _run(
         execution_context_class=execution_context_class,
         config=StrawberryConfig(scalar_map={Fussy: FUSSY}),
     )
+    if execution_context_class is LeafFieldExecutionContext:  # the app's schema has both shortcuts
+        assert "Query.things" in lean_resolvers(schema)
     result = schema.execute_sync(query)
     errors = sorted((e.message, tuple(e.path or ())) for e in result.errors or [])
     return {"data": result.data, "errors": errors}
@@ -223,6 +250,7 @@ def test_failing_leaves_report_as_the_stock_executor_does() -> None:
         "stored failure",
         "cannot read label",
         "not for you",
+        "nothing to shout",
         "Enum 'Colour' cannot represent value: 'PURPLE'",
     ):
         assert expected in messages
