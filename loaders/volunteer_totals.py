@@ -59,7 +59,7 @@ def with_totals(statement: Select[Any], volunteer: Any) -> Select[Any]:
 def totals_of_row(row: object) -> Totals | None:
     """The totals a volunteer row loaded ``with_totals()`` carries (zero when it has no confirmed record);
     None for a row loaded without them (an ORM instance from a root list, say)."""
-    if not isinstance(row, Row) or ROLLUP_RECORDS not in row._fields:
+    if not isinstance(row, Row) or ROLLUP_RECORDS not in row._mapping:
         return None
     return _totals(getattr(row, ROLLUP_HOURS), getattr(row, ROLLUP_RECORDS))
 

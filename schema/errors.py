@@ -1,18 +1,18 @@
 """The error vocabulary: every GraphQL error leaves with a stable ``extensions.code``.
 
-Resolvers raise ``AppError(code, **params)``; ``ErrorCodes`` (a schema extension) localises its message, codes
+Resolvers raise ``AppError(code, **params)``; ``code_errors`` (after each operation, schema/operation_hooks.py)
+localises its message, codes
 parse/validation/coercion errors, and masks everything else as INTERNAL_SERVER_ERROR while logging it.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 from graphql import GraphQLError
 from strawberry.exceptions import StrawberryGraphQLError
-from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 from schema.messages import message
 
@@ -82,11 +82,10 @@ def classify(error: GraphQLError, locale: str) -> GraphQLError:
     return _coded(error, "INTERNAL_SERVER_ERROR", message("INTERNAL_SERVER_ERROR", locale))
 
 
-class ErrorCodes(SchemaExtension):
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        if result is None or not getattr(result, "errors", None):
-            return
-        locale = getattr(self.execution_context.context, "locale", "zh")
-        result.errors = [classify(e, locale) for e in result.errors or []]
+def code_errors(ctx: ExecutionContext) -> None:
+    """Every error of the operation's result with its stable code and localised message (``classify``)."""
+    result = ctx.result
+    if result is None or not getattr(result, "errors", None):
+        return
+    locale = getattr(ctx.context, "locale", "zh")
+    result.errors = [classify(e, locale) for e in result.errors or []]

@@ -5,8 +5,9 @@
 * ``HttpMetrics`` (ASGI middleware) counts and times every request by method, route template (never the raw
   path: unknown paths are ``unmatched``, so scanners cannot grow the label set) and status, and makes the
   app's ``Metrics`` the current one for the schema extension.
-* ``OperationMetrics`` (schema extension, outside ``ErrorCodes`` so it sees the final codes) counts operations
-  by type and errors by ``extensions.code``, and observes how many SQL statements the operation sent:
+* ``counting_statements`` and ``record_operation`` (run by schema/operation_hooks.py around each operation,
+  after the errors have their codes) count operations by type and errors by ``extensions.code``, and observe
+  how many SQL statements the operation sent:
   ``count_statement`` listens on the engine (``Metrics.watch``) and adds to the operation's counter, kept in a
   context variable — DataLoader batches run in tasks that copy the context, so their SQL counts too.
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -25,7 +27,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 _TRANSACTION_CONTROL = frozenset({"BEGIN", "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"})
@@ -110,23 +112,27 @@ class HttpMetrics:
             _current.reset(token)
 
 
-class OperationMetrics(SchemaExtension):
-    def on_operation(self) -> Iterator[None]:
-        metrics = _current.get()
-        counter = [0]
-        token = _statements.set(counter)
-        try:
-            yield
-        finally:
-            _statements.reset(token)
-        if metrics is None:
-            return
-        try:
-            kind = self.execution_context.operation_type.value
-        except Exception:  # the document did not parse, or names no runnable operation
-            kind = "unknown"
-        metrics.operations.labels(kind).inc()
-        metrics.sql_statements.observe(counter[0])
-        result = self.execution_context.result
-        for error in getattr(result, "errors", None) or []:
-            metrics.errors.labels(str((error.extensions or {}).get("code", "UNCODED"))).inc()
+@contextmanager
+def counting_statements() -> Iterator[list[int]]:
+    """A counter of the SQL statements sent inside the block (``count_statement`` adds to it)."""
+    counter = [0]
+    token = _statements.set(counter)
+    try:
+        yield counter
+    finally:
+        _statements.reset(token)
+
+
+def record_operation(ctx: ExecutionContext, statements: int) -> None:
+    """The operation by type, its statements, and its errors by ``extensions.code`` (final codes)."""
+    metrics = _current.get()
+    if metrics is None:
+        return
+    try:
+        kind = ctx.operation_type.value
+    except Exception:  # the document did not parse, or names no runnable operation
+        kind = "unknown"
+    metrics.operations.labels(kind).inc()
+    metrics.sql_statements.observe(statements)
+    for error in getattr(ctx.result, "errors", None) or []:
+        metrics.errors.labels(str((error.extensions or {}).get("code", "UNCODED"))).inc()

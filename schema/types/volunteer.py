@@ -91,6 +91,8 @@ class Volunteer(relay.Node):
     row: strawberry.Private[VolunteerRow]
     reader: strawberry.Private[AuthViewer | None] = None
     """Set when the object was loaded for someone other than the request's viewer (a session just begun)."""
+    totals: strawberry.Private[Totals | None] = None
+    """The totals the row came with, read off it once for the four fields that use them."""
 
     @classmethod
     async def resolve_reference(cls, info: Info, **representation: Any) -> Volunteer | None:
@@ -149,7 +151,9 @@ class Volunteer(relay.Node):
     def _totals(self, info: Info, pick: Callable[[Totals], T]) -> T | Awaitable[T]:
         """``pick(totals)``: at once when the row came with its totals (volunteers by key), else through the
         batched totals loader (an awaitable, which GraphQL awaits like an async resolver's result)."""
-        totals = totals_of_row(self.row)
+        totals = self.totals
+        if totals is None:
+            totals = self.totals = totals_of_row(self.row)
         if totals is not None:
             return pick(totals)
         return _picked(info.context.loaders.volunteer_totals.load(self.id), pick)
