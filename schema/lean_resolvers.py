@@ -1,16 +1,17 @@
-"""Simple resolvers called directly, without strawberry's general wrapper.
+"""Resolvers without field extensions called directly, without strawberry's general wrapper.
 
 strawberry wraps every resolver in one function that serves all of them: it converts the GraphQL arguments
 to Python values, runs the field extensions around the call, and injects ``self``, ``info``, ``root`` — about
-ten Python calls before the resolver's own body. For a field with none of that to do — a synchronous resolver
-with no arguments, no field extension (so no permission check), no ``root``/``parent`` parameter — those calls
-only pass ``self`` and ``info`` along: ``Volunteer.totalHours``, ``starLevel``, a connection's ``nodes`` and
-``totalCount``, ``PageInfo``. ``lean_resolvers()`` gives such fields a resolve function that makes the same
-call straight away (bench/PERF-NOTES.md, sixth pass).
+ten Python calls before the resolver's own body. For a field with no field extension (so no permission
+check) and no ``root``/``parent`` parameter, all that is left to do is converting the arguments (with
+strawberry's own ``convert_arguments``) and passing ``self`` and ``info``: ``Volunteer.totalHours``,
+``serviceRecords(first:, orderBy:)``, a connection's ``nodes`` and ``totalCount``. ``lean_resolvers()`` gives
+such fields a resolve function that does exactly that (bench/PERF-NOTES.md, sixth pass).
 
-Everything else stays on strawberry's path, and graphql-core still runs each field the same way: it builds
-the resolve info, awaits what the resolver returns when that is awaitable, completes the value and reports
-errors. tests/test_leaf_fields.py compares the app's answers with and without this.
+Fields with extensions stay on strawberry's path, and graphql-core still runs every field the same way: it
+builds the resolve info, coerces the arguments, awaits what the resolver returns when that is awaitable,
+completes the value and reports errors. tests/test_leaf_fields.py compares the app's answers with and without
+this.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 from graphql import GraphQLField, GraphQLObjectType, GraphQLResolveInfo
 from strawberry import Schema
 from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 
 STRAWBERRY_RESOLVE = "zhiyuan.strawberry_resolve"
@@ -33,12 +35,17 @@ def lean_resolvers(schema: Schema) -> list[str]:
     if schema.schema_converter.exception_handlers:  # strawberry's wrapper would route errors to them
         return []
     info_class = schema.config.info_class
+    registry, config = schema.schema_converter.scalar_registry, schema.config
+
+    def convert(raw: dict[str, Any], arguments: list[Any]) -> dict[str, Any]:
+        return convert_arguments(raw, arguments, scalar_registry=registry, config=config)
+
     leaned: list[str] = []
     for graphql_type in schema._schema.type_map.values():
         if not isinstance(graphql_type, GraphQLObjectType) or graphql_type.name.startswith("__"):
             continue
         for name, field_def in graphql_type.fields.items():
-            resolve = _direct(field_def, info_class)
+            resolve = _direct(field_def, info_class, convert)
             if resolve is not None:
                 field_def.extensions = {**field_def.extensions, STRAWBERRY_RESOLVE: field_def.resolve}
                 field_def.resolve = resolve
@@ -59,13 +66,15 @@ def restore_strawberry(schema: Schema) -> None:
                     }
 
 
-def _direct(field_def: GraphQLField, info_class: type[Any]) -> Callable[..., Any] | None:
+def _direct(
+    field_def: GraphQLField, info_class: type[Any], convert: Callable[..., dict[str, Any]]
+) -> Callable[..., Any] | None:
     """The direct resolve function for a simple resolver field (module docstring), else None."""
     field = field_def.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    if not isinstance(field, StrawberryField) or field_def.args or field.extensions:
+    if not isinstance(field, StrawberryField) or field.extensions:
         return None
     resolver = field.base_resolver
-    if resolver is None or resolver.is_async or resolver.root_parameter or resolver.parent_parameter:
+    if resolver is None or resolver.root_parameter or resolver.parent_parameter:
         return None
     function = resolver.wrapped_func
     if (
@@ -74,22 +83,25 @@ def _direct(field_def: GraphQLField, info_class: type[Any]) -> Callable[..., Any
         or inspect.isasyncgenfunction(function)
     ):
         return None
-    wanted = {p.name for p in resolver.signature.parameters.values()}
+    arguments = field.arguments
+    reserved = {p.name for p in (resolver.self_parameter, resolver.info_parameter) if p is not None}
+    if (
+        {p.name for p in resolver.signature.parameters.values()}
+        - reserved
+        - {a.python_name for a in arguments}
+    ):
+        return None  # a parameter strawberry would fill some other way
     takes_self = resolver.self_parameter is not None
     info_name = resolver.info_parameter.name if resolver.info_parameter is not None else None
-    if wanted - {info_name} - ({resolver.self_parameter.name} if resolver.self_parameter else set()):
-        return None  # a parameter strawberry would fill some other way
 
-    if takes_self and info_name is not None:
-        key = info_name
+    def resolve(source: Any, info: GraphQLResolveInfo[Any], **raw: Any) -> Any:
+        kwargs = convert(raw, arguments) if raw else {}
+        if info_name is not None:
+            kwargs[info_name] = info_class(_raw_info=info, _field=field)
+        return function(source, **kwargs) if takes_self else function(**kwargs)
 
-        def resolve_with_info(source: Any, info: GraphQLResolveInfo[Any]) -> Any:
-            return function(source, **{key: info_class(_raw_info=info, _field=field)})
-
-        return resolve_with_info
+    if arguments or info_name is not None:
+        return resolve
     if takes_self:
         return lambda source, info: function(source)
-    if info_name is not None:
-        key = info_name
-        return lambda source, info: function(**{key: info_class(_raw_info=info, _field=field)})
     return lambda source, info: function()

@@ -3,6 +3,7 @@ same data and the same errors, on the demo data through the HTTP app and on a sm
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import enum
 from collections.abc import Iterator
@@ -105,9 +106,10 @@ def test_simple_resolvers_only_are_called_directly() -> None:
 
     assert leaned("Volunteer", "totalHours")  # sync, self and info
     assert leaned("Volunteer", "age")  # sync, self only
+    assert leaned("Volunteer", "serviceRecords")  # async, with arguments
     assert leaned("ServiceRecordConnection", "nodes")
     assert not leaned("Volunteer", "idNumber")  # guarded by @sensitive (a field extension)
-    assert not leaned("Volunteer", "serviceRecords")  # async, with arguments
+    assert not leaned("Query", "volunteers")  # guarded by @requires
     assert not leaned("Volunteer", "name")  # no resolver: the plain-leaf path's
 
 
@@ -148,6 +150,11 @@ class Thing:
     secret: str | None = strawberry.field(
         extensions=[PermissionExtension(permissions=[Never()], fail_silently=False)]
     )
+
+    @strawberry.field
+    async def repeat(self, colours: list[Colour], times: int = 2) -> str:
+        """Arguments converted as strawberry converts them (enums in a list, a default)."""
+        return ",".join(c.name for c in colours) * times
 
     @strawberry.field
     def shout(self, info: strawberry.Info) -> str | None:
@@ -234,7 +241,7 @@ def _run(
     )
     if execution_context_class is LeafFieldExecutionContext:  # the app's schema has both shortcuts
         assert "Query.things" in lean_resolvers(schema)
-    result = schema.execute_sync(query)
+    result = asyncio.run(schema.execute(query))
     errors = sorted((e.message, tuple(e.path or ())) for e in result.errors or [])
     return {"data": result.data, "errors": errors}
 
