@@ -54,6 +54,11 @@ def table_columns(
     return tuple(c.name for c in columns), tuple(type_coerce(c, c.type).label(c.name) for c in columns)
 
 
+def _with(columns: tuple[str, ...] | None, parent: str) -> tuple[str, ...] | None:
+    """The columns a page reads (None: all), the parent's key among them: the rows are grouped by it."""
+    return columns if columns is None or parent in columns else (*columns, parent)
+
+
 class ChildPages(DataLoader[ChildKey, Page], Generic[M]):
     def __init__(self, sessions: SessionFactory, viewer: Viewer, model: type[M], parent: str) -> None:
         super().__init__(load_fn=self._load)
@@ -81,7 +86,7 @@ class ChildPages(DataLoader[ChildKey, Page], Generic[M]):
 
         def build(restrict: Any) -> Any:
             parent_col = getattr(model, parent)
-            names, columns = table_columns(model, args.columns)
+            names, columns = table_columns(model, _with(args.columns, parent))
             number = func.row_number().over(partition_by=parent_col, order_by=order_columns(model, order))
             total = func.count().over(partition_by=parent_col)
             ranked = select(*columns, number.label("_rn"), total.label("_total")).where(
@@ -136,9 +141,8 @@ class ChildPages(DataLoader[ChildKey, Page], Generic[M]):
 
         def build(restrict: Any) -> Any:
             table: Any = model.__table__  # type: ignore[attr-defined]
-            selected: list[Any] = (
-                [table] if args.columns is None else [table.c[name] for name in args.columns]
-            )
+            only = _with(args.columns, parent)
+            selected: list[Any] = [table] if only is None else [table.c[name] for name in only]
             if with_total:
                 selected.append(func.count().over().label("_total"))
             ranked = select(*selected).where(
