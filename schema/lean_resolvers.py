@@ -45,6 +45,8 @@ def lean_resolvers(schema: Schema) -> list[str]:
         if not isinstance(graphql_type, GraphQLObjectType) or graphql_type.name.startswith("__"):
             continue
         for name, field_def in graphql_type.fields.items():
+            if STRAWBERRY_RESOLVE in field_def.extensions:  # leaned already
+                continue
             resolve = _direct(field_def, info_class, convert)
             if resolve is not None:
                 field_def.extensions = {**field_def.extensions, STRAWBERRY_RESOLVE: field_def.resolve}
