@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 from graphql import GraphQLError
-from strawberry.extensions import (
-    ParserCache,
-    ValidationCache,
-)
 from strawberry.federation import Schema
 from strawberry.federation.schema import FederationAny
 from strawberry.types import ExecutionContext, Info
@@ -43,9 +39,7 @@ def build_schema() -> Schema:
         mutation=Mutation,
         types=[kind.cls for kind in NODE_KINDS.values()],
         extensions=[
-            OperationHooks,  # metrics, document limits, guards, audit, error codes (in one: cheaper)
-            lambda: ParserCache(maxsize=1000),
-            lambda: ValidationCache(maxsize=1000),
+            OperationHooks,  # metrics, limits, cached parsing and validation, guards, audit, error codes
         ],
         execution_context_class=LeafFieldExecutionContext,
     )

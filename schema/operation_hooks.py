@@ -10,6 +10,9 @@ around the whole operation (parsing, validation, execution):
   2. the document limits (below): token count for the parser, depth and alias rules for validation;
   3. after execution, ``write_audit`` (schema/audit_writer.py), then ``code_errors`` (schema/errors.py);
 
+parsing and validation: through process-wide LRU caches of the documents and of their validation errors
+(what strawberry's ParserCache and ValidationCache extensions do, as two more extensions);
+
 around execution: ``guard_operation`` (schema/operation_guards.py) — introspection, cost budget, NUL
 characters — whose cost goes into the response's ``extensions.cost``.
 """
@@ -17,9 +20,12 @@ characters — whose cost goes into the response's ``extensions.cost``.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from functools import lru_cache
 from typing import Any
 
+from graphql import parse
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
+from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
 
 from schema.audit_writer import write_audit
@@ -38,6 +44,12 @@ _LIMIT_RULES = (
     *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
     *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
 )
+
+
+CACHED_DOCUMENTS = 1000
+"""Query texts whose parsed documents (and validation results) are kept, least recently used dropped."""
+_parse = lru_cache(maxsize=CACHED_DOCUMENTS)(parse)
+_validate = lru_cache(maxsize=CACHED_DOCUMENTS)(validate_document)
 
 
 def set_document_limits(ctx: ExecutionContext) -> None:
@@ -59,6 +71,16 @@ class OperationHooks(SchemaExtension):
             await write_audit(ctx)
             code_errors(ctx)
         record_operation(ctx, statements[0])
+
+    def on_parse(self) -> Iterator[None]:
+        ctx = self.execution_context
+        ctx.graphql_document = _parse(ctx.query, **ctx.parse_options)
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        ctx = self.execution_context
+        ctx.pre_execution_errors = _validate(ctx.schema._schema, ctx.graphql_document, ctx.validation_rules)
+        yield
 
     def on_execute(self) -> Iterator[None]:
         self.cost = guard_operation(self.execution_context)

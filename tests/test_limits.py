@@ -60,12 +60,12 @@ async def test_variables_count_in_the_cost(api: Api) -> None:
     assert body["extensions"]["cost"]["requested"] == 1 + 40 * 2
 
 
-async def test_repeated_queries_skip_validation(api: Api) -> None:
-    from strawberry.extensions.validation_cache import _get_validate_cache
+async def test_repeated_queries_skip_parsing_and_validation(api: Api) -> None:
+    from schema.operation_hooks import _parse, _validate
 
-    cache = _get_validate_cache(1000)
-    before = cache.cache_info()
+    before = (_parse.cache_info(), _validate.cache_info())
     for _ in range(3):
         await api.data("{ regions(first: 1) { totalCount } }")
-    after = cache.cache_info()
-    assert after.hits >= before.hits + 2, (before, after)
+    after = (_parse.cache_info(), _validate.cache_info())
+    assert after[0].hits >= before[0].hits + 2, (before, after)
+    assert after[1].hits >= before[1].hits + 2, (before, after)
