@@ -44,13 +44,14 @@ def _row_fields(cls: Any, keys: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
 
 @cache
 def _plain_columns(cls: Any, model: type) -> dict[str, str]:
-    """The type's plain GraphQL fields that are columns of the model's table: GraphQL name -> column name."""
+    """The type's plain GraphQL fields that are columns of the model's table: GraphQL name -> column name. A field
+    with an extension (a permission check, which may read other columns of the row) is not plain."""
     definition = cls.__strawberry_definition__
     columns = model.__table__.columns  # type: ignore[attr-defined]
     return {
         _graphql_name(f): f.python_name
         for f in definition.fields
-        if f.base_resolver is None and f.python_name in columns
+        if f.base_resolver is None and not f.extensions and f.python_name in columns
     }
 
 
