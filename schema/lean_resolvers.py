@@ -37,8 +37,8 @@ def lean_resolvers(schema: Schema) -> list[str]:
     info_class = schema.config.info_class
     registry, config = schema.schema_converter.scalar_registry, schema.config
 
-    def convert(raw: dict[str, Any], arguments: list[Any]) -> dict[str, Any]:
-        return convert_arguments(raw, arguments, scalar_registry=registry, config=config)
+    def convert(raw: dict[str, Any], arguments: list[Any], info: Any) -> dict[str, Any]:
+        return convert_arguments(raw, arguments, scalar_registry=registry, config=config, info=info)
 
     leaned: list[str] = []
     for graphql_type in schema._schema.type_map.values():
@@ -97,9 +97,10 @@ def _direct(
     info_name = resolver.info_parameter.name if resolver.info_parameter is not None else None
 
     def resolve(source: Any, info: GraphQLResolveInfo[Any], **raw: Any) -> Any:
-        kwargs = convert(raw, arguments) if raw else {}
+        strawberry_info = info_class(_raw_info=info, _field=field)
+        kwargs = convert(raw, arguments, strawberry_info) if raw else {}
         if info_name is not None:
-            kwargs[info_name] = info_class(_raw_info=info, _field=field)
+            kwargs[info_name] = strawberry_info
         return function(source, **kwargs) if takes_self else function(**kwargs)
 
     if arguments or info_name is not None:

@@ -8,10 +8,12 @@ from typing import Any
 import pytest
 
 from models import ServiceRecord as ServiceRecordRow
+from schema.assembly import schema as app_schema
 from schema.types.base import row_columns
 from schema.types.record import ServiceRecord
 from tests.conftest import Api
 
+NAMES = app_schema.config.name_converter
 RECORDS = "serviceRecords(first: 5, orderBy: [{field: SERVICE_DATE, direction: DESC}])"
 
 
@@ -95,11 +97,11 @@ async def test_aliases_of_one_list_with_different_fields_each_get_theirs(
     ],
 )
 def test_row_columns_keeps_keys_and_references(selected: set[str], kept: set[str], dropped: set[str]) -> None:
-    columns = row_columns(ServiceRecord, ServiceRecordRow, frozenset(selected))
+    columns = row_columns(ServiceRecord, ServiceRecordRow, frozenset(selected), NAMES)
     assert columns is not None
     assert kept <= set(columns) and not dropped & set(columns)
 
 
 def test_row_columns_reads_everything_for_a_resolver_field() -> None:
-    assert row_columns(ServiceRecord, ServiceRecordRow, frozenset({"hours", "project"})) is None
-    assert row_columns(ServiceRecord, ServiceRecordRow, frozenset({"noSuchField"})) is None
+    assert row_columns(ServiceRecord, ServiceRecordRow, frozenset({"hours", "project"}), NAMES) is None
+    assert row_columns(ServiceRecord, ServiceRecordRow, frozenset({"noSuchField"}), NAMES) is None

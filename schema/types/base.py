@@ -10,7 +10,7 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import Row
 from sqlmodel import SQLModel
-from strawberry.utils.str_converters import to_camel_case
+from strawberry.schema.name_converter import NameConverter
 
 from schema.context import Info
 from schema.pagination import Connection, page_args, to_connection
@@ -43,30 +43,28 @@ def _row_fields(cls: Any, keys: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
 
 
 @cache
-def _plain_columns(cls: Any, model: type) -> dict[str, str]:
-    """The type's plain GraphQL fields that are columns of the model's table: GraphQL name -> column name. A field
-    with an extension (a permission check, which may read other columns of the row) is not plain."""
+def _plain_columns(cls: Any, model: type, names: NameConverter) -> dict[str, str]:
+    """The type's plain GraphQL fields that are columns of the model's table: GraphQL name (as the schema's
+    name converter gives it) -> column name. A field with an extension (a permission check, which may read
+    other columns of the row) is not plain."""
     definition = cls.__strawberry_definition__
     columns = model.__table__.columns  # type: ignore[attr-defined]
     return {
-        _graphql_name(f): f.python_name
+        names.from_field(f): f.python_name
         for f in definition.fields
         if f.base_resolver is None and not f.extensions and f.python_name in columns
     }
 
 
-def _graphql_name(field: Any) -> str:
-    """The field's name in the schema (the default name converter: camelCase unless named explicitly)."""
-    return str(field.graphql_name or to_camel_case(field.python_name))
-
-
 @lru_cache(maxsize=1024)
-def row_columns(cls: Any, model: type, selected: frozenset[str]) -> tuple[str, ...] | None:
+def row_columns(
+    cls: Any, model: type, selected: frozenset[str], names: NameConverter
+) -> tuple[str, ...] | None:
     """The columns a page of ``cls`` rows must read when the query selects these fields (GraphQL names): every
     column that is no plain field of the type — keys, references, the region: what resolvers and permission
     checks read from the row — and the plain fields selected. None (every column) when a selected field has a
     resolver, which may read any column, or when the type builds itself from the whole row (``from_row``)."""
-    plain = _plain_columns(cls, model)
+    plain = _plain_columns(cls, model, names)
     if getattr(cls, "from_row", None) is not None or not selected <= plain.keys():
         return None
     wanted = {plain[name] for name in selected}
@@ -119,7 +117,8 @@ async def children(
     order_by: Any = None,
 ) -> Connection[T]:
     """A nested connection: one batched statement for all parents at this level (loaders/child_pages.py)."""
-    columns = row_columns(cast(Hashable, cls), model, connection_selection(info).node_fields)
+    selected = connection_selection(info).node_fields
+    columns = row_columns(cast(Hashable, cls), model, selected, info.schema.config.name_converter)
     args = page_args(info, first, after, filter_, order_by, columns)
     page = await info.context.loaders.children(model, parent).load((parent_id, args))
     return to_connection(page, lambda rows: build_all(cls, rows))
