@@ -9,15 +9,22 @@ thread per batch), on PostgreSQL the ``AUTOCOMMIT`` isolation level (no BEGIN/RO
 Checkout, statements, fetching and checkin run as one synchronous function in one greenlet (SQLAlchemy's
 asyncio bridge): the ``AsyncConnection`` wrapper would switch greenlets three times per batch (connect,
 execute, close), about 140,000 instructions a batch (bench/PERF-NOTES.md, fifth pass).
+
+Within a GraphQL operation (``holding_reads``, schema/operation_hooks.py) a batch that finishes parks its
+connection for the request's next batch instead of returning it to the pool; the operation returns it when it
+ends, whatever the outcome. A request's loader levels run one after another, so a request checks out one
+connection instead of one per level, as a hand-written handler would (bench/PERF-NOTES.md, seventh pass).
+Batches that run at the same time take their own connections; only one is parked.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextvars import ContextVar, Token
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Executable, Row
+from sqlalchemy import Connection, Engine, Executable, Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import greenlet_spawn
 
@@ -42,15 +49,71 @@ def _reader(engine: AsyncEngine) -> AsyncEngine:
     return reader
 
 
+class HeldReads:
+    """The read connection an operation keeps between its loader batches (at most one, while it is open)."""
+
+    __slots__ = ("engine", "idle", "open", "token")
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self.idle: Connection | None = None
+        self.open = True
+        self.token: Token[HeldReads | None] | None = None
+
+    def take(self, engine: Engine) -> Connection | None:
+        """The parked connection if it reads from ``engine``, no longer parked."""
+        conn = self.idle
+        if conn is None or self.engine is not engine:
+            return None
+        self.idle = None
+        return conn
+
+    def park(self, engine: Engine, conn: Connection) -> bool:
+        """Keep ``conn`` for the next batch; False (the caller closes it) when one is parked or it ended."""
+        if not self.open or self.idle is not None:
+            return False
+        self.engine, self.idle = engine, conn
+        return True
+
+
+_held: ContextVar[HeldReads | None] = ContextVar("zhiyuan_held_reads", default=None)
+
+
+def hold_reads() -> HeldReads:
+    """Start keeping read connections between batches in this context (and the tasks it starts)."""
+    held = HeldReads()
+    held.token = _held.set(held)
+    return held
+
+
+async def release_reads(held: HeldReads) -> None:
+    """Stop keeping: the parked connection back to the pool, later batches close their own."""
+    held.open = False
+    if held.token is not None:
+        _held.reset(held.token)
+        held.token = None
+    conn, held.idle = held.idle, None
+    if conn is not None:
+        await greenlet_spawn(conn.close)
+
+
 async def fetch_each(sessions: SessionFactory, queries: Sequence[Query]) -> list[Sequence[Row[Any]]]:
-    """The rows of each query, in order, read on one pooled connection."""
+    """The rows of each query, in order, read on one pooled connection (the operation's parked one, if any)."""
     bind: Any = sessions.kw["bind"]
     assert isinstance(bind, AsyncEngine)
     engine = _reader(bind).sync_engine
+    held = _held.get()
 
     def read() -> list[Sequence[Row[Any]]]:
-        with engine.connect() as conn:
-            return [conn.execute(statement, params).all() for statement, params in queries]
+        conn = (held.take(engine) if held is not None else None) or engine.connect()
+        try:
+            rows = [conn.execute(statement, params).all() for statement, params in queries]
+        except BaseException:
+            conn.close()
+            raise
+        if held is None or not held.park(engine, conn):
+            conn.close()
+        return rows
 
     return await greenlet_spawn(read)
 

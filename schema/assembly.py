@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.federation import Schema
 from strawberry.federation.schema import FederationAny
 from strawberry.types import ExecutionContext, Info
@@ -27,6 +29,14 @@ class ZhiyuanSchema(Schema):
                 raise AppError("BAD_USER_INPUT", key="BAD_REPRESENTATION", field="representations")
         return super().entities_resolver(info, representations)
 
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        """The service's hooks (metrics, limits, cached parsing and validation, guards, audit, error codes) as
+        the runner itself: strawberry's runner would wrap each hook anew per request (schema/operation_hooks.py)."""
+        assert not extensions, "the service's hooks live in OperationHooks, not in schema extensions"
+        return OperationHooks(execution_context)
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -38,9 +48,6 @@ def build_schema() -> Schema:
         query=Query,
         mutation=Mutation,
         types=[kind.cls for kind in NODE_KINDS.values()],
-        extensions=[
-            OperationHooks,  # metrics, limits, cached parsing and validation, guards, audit, error codes
-        ],
         execution_context_class=LeafFieldExecutionContext,
     )
     lean_resolvers(built)

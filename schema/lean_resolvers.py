@@ -3,8 +3,9 @@
 strawberry wraps every resolver in one function that serves all of them: it converts the GraphQL arguments
 to Python values, runs the field extensions around the call, and injects ``self``, ``info``, ``root`` — about
 ten Python calls before the resolver's own body. For a field with no field extension (so no permission
-check) and no ``root``/``parent`` parameter, all that is left to do is converting the arguments (with
-strawberry's own ``convert_arguments``) and passing ``self`` and ``info``: ``Volunteer.totalHours``,
+check) and no ``root``/``parent`` parameter, all that is left to do is converting the arguments (with a
+converter compiled for the field, schema/argument_conversion.py, or strawberry's own ``convert_arguments`` for
+the types it does not compile) and passing ``self`` and ``info``: ``Volunteer.totalHours``,
 ``serviceRecords(first:, orderBy:)``, a connection's ``nodes`` and ``totalCount``. ``lean_resolvers()`` gives
 such fields a resolve function that does exactly that (bench/PERF-NOTES.md, sixth pass).
 
@@ -26,6 +27,8 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 
+from schema.argument_conversion import argument_converter
+
 STRAWBERRY_RESOLVE = "zhiyuan.strawberry_resolve"
 """Key in a leaned field's ``extensions``: strawberry's own resolve function (``restore_strawberry``)."""
 
@@ -40,6 +43,9 @@ def lean_resolvers(schema: Schema) -> list[str]:
     def convert(raw: dict[str, Any], arguments: list[Any], info: Any) -> dict[str, Any]:
         return convert_arguments(raw, arguments, scalar_registry=registry, config=config, info=info)
 
+    def compile_arguments(arguments: list[Any]) -> Callable[[dict[str, Any]], dict[str, Any]] | None:
+        return argument_converter(arguments, registry, config)
+
     leaned: list[str] = []
     for graphql_type in schema._schema.type_map.values():
         if not isinstance(graphql_type, GraphQLObjectType) or graphql_type.name.startswith("__"):
@@ -47,7 +53,7 @@ def lean_resolvers(schema: Schema) -> list[str]:
         for name, field_def in graphql_type.fields.items():
             if STRAWBERRY_RESOLVE in field_def.extensions:  # leaned already
                 continue
-            resolve = _direct(field_def, info_class, convert)
+            resolve = _direct(field_def, info_class, convert, compile_arguments)
             if resolve is not None:
                 field_def.extensions = {**field_def.extensions, STRAWBERRY_RESOLVE: field_def.resolve}
                 field_def.resolve = resolve
@@ -69,7 +75,10 @@ def restore_strawberry(schema: Schema) -> None:
 
 
 def _direct(
-    field_def: GraphQLField, info_class: type[Any], convert: Callable[..., dict[str, Any]]
+    field_def: GraphQLField,
+    info_class: type[Any],
+    convert: Callable[..., dict[str, Any]],
+    compile_arguments: Callable[[list[Any]], Callable[[dict[str, Any]], dict[str, Any]] | None],
 ) -> Callable[..., Any] | None:
     """The direct resolve function for a simple resolver field (module docstring), else None."""
     field = field_def.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
@@ -95,10 +104,16 @@ def _direct(
         return None  # a parameter strawberry would fill some other way
     takes_self = resolver.self_parameter is not None
     info_name = resolver.info_parameter.name if resolver.info_parameter is not None else None
+    compiled = compile_arguments(arguments) if arguments else None
 
     def resolve(source: Any, info: GraphQLResolveInfo[Any], **raw: Any) -> Any:
         strawberry_info = info_class(_raw_info=info, _field=field)
-        kwargs = convert(raw, arguments, strawberry_info) if raw else {}
+        if not raw:
+            kwargs: dict[str, Any] = {}
+        elif compiled is not None:
+            kwargs = compiled(raw)
+        else:
+            kwargs = convert(raw, arguments, strawberry_info)
         if info_name is not None:
             kwargs[info_name] = strawberry_info
         return function(source, **kwargs) if takes_self else function(**kwargs)

@@ -2,6 +2,8 @@
 
 from typing import Any
 
+import pytest
+
 from tests.conftest import Api
 
 
@@ -60,12 +62,30 @@ async def test_variables_count_in_the_cost(api: Api) -> None:
     assert body["extensions"]["cost"]["requested"] == 1 + 40 * 2
 
 
-async def test_repeated_queries_skip_parsing_and_validation(api: Api) -> None:
-    from schema.operation_hooks import _parse, _validate
+async def test_repeated_queries_skip_parsing_and_validation(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from schema import operation_hooks
 
-    before = (_parse.cache_info(), _validate.cache_info())
+    validations: list[object] = []
+    validate_document = operation_hooks.validate_document
+
+    def counted(schema: Any, document: Any, rules: Any) -> Any:
+        validations.append(document)
+        return validate_document(schema, document, rules)
+
+    monkeypatch.setattr(operation_hooks, "validate_document", counted)
+    query = "{ regions(first: 1) { totalCount } __typename }"
+    before = operation_hooks._parse.cache_info()
     for _ in range(3):
-        await api.data("{ regions(first: 1) { totalCount } }")
-    after = (_parse.cache_info(), _validate.cache_info())
-    assert after[0].hits >= before[0].hits + 2, (before, after)
-    assert after[1].hits >= before[1].hits + 2, (before, after)
+        await api.data(query)
+    after = operation_hooks._parse.cache_info()
+    assert after.hits >= before.hits + 2, (before, after)
+    assert len(validations) == 1  # the first request validated the document, the others found its errors
+
+
+async def test_validation_errors_are_cached_with_the_document(api: Api) -> None:
+    query = "{ regions(first: 1) { noSuchField } }"
+    for _ in range(2):
+        body = (await api.post(query)).json()
+        assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED", body
