@@ -29,6 +29,9 @@ from strawberry.types.field import StrawberryField
 
 from schema.argument_conversion import argument_converter
 
+Convert = Callable[[dict[str, Any], Any], dict[str, Any]]
+"""graphql-core's argument values and strawberry's info to the resolver's keyword arguments."""
+
 STRAWBERRY_RESOLVE = "zhiyuan.strawberry_resolve"
 """Key in a leaned field's ``extensions``: strawberry's own resolve function (``restore_strawberry``)."""
 
@@ -40,11 +43,14 @@ def lean_resolvers(schema: Schema) -> list[str]:
     info_class = schema.config.info_class
     registry, config = schema.schema_converter.scalar_registry, schema.config
 
-    def convert(raw: dict[str, Any], arguments: list[Any], info: Any) -> dict[str, Any]:
-        return convert_arguments(raw, arguments, scalar_registry=registry, config=config, info=info)
-
-    def compile_arguments(arguments: list[Any]) -> Callable[[dict[str, Any]], dict[str, Any]] | None:
-        return argument_converter(arguments, registry, config)
+    def converter(arguments: list[Any]) -> Convert:
+        """The field's compiled converter, or strawberry's conversion for the types it does not compile."""
+        compiled = argument_converter(arguments, registry, config)
+        if compiled is not None:
+            return lambda raw, info: compiled(raw)
+        return lambda raw, info: convert_arguments(
+            raw, arguments, scalar_registry=registry, config=config, info=info
+        )
 
     leaned: list[str] = []
     for graphql_type in schema._schema.type_map.values():
@@ -53,7 +59,7 @@ def lean_resolvers(schema: Schema) -> list[str]:
         for name, field_def in graphql_type.fields.items():
             if STRAWBERRY_RESOLVE in field_def.extensions:  # leaned already
                 continue
-            resolve = _direct(field_def, info_class, convert, compile_arguments)
+            resolve = _direct(field_def, info_class, converter)
             if resolve is not None:
                 field_def.extensions = {**field_def.extensions, STRAWBERRY_RESOLVE: field_def.resolve}
                 field_def.resolve = resolve
@@ -77,8 +83,7 @@ def restore_strawberry(schema: Schema) -> None:
 def _direct(
     field_def: GraphQLField,
     info_class: type[Any],
-    convert: Callable[..., dict[str, Any]],
-    compile_arguments: Callable[[list[Any]], Callable[[dict[str, Any]], dict[str, Any]] | None],
+    converter: Callable[[list[Any]], Convert],
 ) -> Callable[..., Any] | None:
     """The direct resolve function for a simple resolver field (module docstring), else None."""
     field = field_def.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
@@ -104,16 +109,11 @@ def _direct(
         return None  # a parameter strawberry would fill some other way
     takes_self = resolver.self_parameter is not None
     info_name = resolver.info_parameter.name if resolver.info_parameter is not None else None
-    compiled = compile_arguments(arguments) if arguments else None
+    convert = converter(arguments)
 
     def resolve(source: Any, info: GraphQLResolveInfo[Any], **raw: Any) -> Any:
         strawberry_info = info_class(_raw_info=info, _field=field)
-        if not raw:
-            kwargs: dict[str, Any] = {}
-        elif compiled is not None:
-            kwargs = compiled(raw)
-        else:
-            kwargs = convert(raw, arguments, strawberry_info)
+        kwargs = convert(raw, strawberry_info) if raw else {}
         if info_name is not None:
             kwargs[info_name] = strawberry_info
         return function(source, **kwargs) if takes_self else function(**kwargs)

@@ -3,6 +3,7 @@ for every argument of every field of the app's schema, and never hand out graphq
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import enum
 import itertools
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 import strawberry
+from strawberry import relay
 from strawberry.annotation import StrawberryAnnotation
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.arguments import StrawberryArgument, _is_leaf_type, convert_arguments
@@ -21,6 +23,7 @@ from strawberry.types.unset import UNSET
 
 from schema.argument_conversion import argument_converter
 from schema.assembly import schema as app_schema
+from schema.lean_resolvers import lean_resolvers
 
 REGISTRY = app_schema.schema_converter.scalar_registry
 CONFIG = app_schema.config
@@ -164,3 +167,25 @@ def test_null_omitted_and_defaults_as_strawberry_gives_them() -> None:
     got = compiled(raws[1])
     assert got["outer"].tags == shared_default and got["outer"].tags is not shared_default
     assert got["outer"].inners is UNSET
+
+
+@strawberry.type
+class EchoQuery:
+    @strawberry.field
+    def echo(self, note: strawberry.Maybe[str | None] = None, ref: relay.GlobalID | None = None) -> str:
+        shown = "absent" if note is None else repr(note.value)
+        return f"{shown} {ref.node_id if ref else '-'}"
+
+
+def test_types_left_to_strawberry_are_converted_by_strawberry() -> None:
+    """``Maybe`` and ``GlobalID`` arguments: the field is still called directly, strawberry converts them."""
+    arguments = EchoQuery.__strawberry_definition__.fields[0].arguments
+    assert argument_converter(arguments, REGISTRY, CONFIG) is None
+    schema = strawberry.Schema(query=EchoQuery)
+    assert "EchoQuery.echo" in lean_resolvers(schema)
+    ref = relay.GlobalID("Thing", "7")
+    result = asyncio.run(
+        schema.execute(f'{{ a: echo(note: "x", ref: "{ref}") b: echo(note: null) c: echo }}')
+    )
+    assert result.errors is None, result.errors
+    assert result.data == {"a": "'x' 7", "b": "None -", "c": "absent -"}
