@@ -14,7 +14,12 @@ Within a GraphQL operation (``holding_reads``, schema/operation_hooks.py) a batc
 connection for the request's next batch instead of returning it to the pool; the operation returns it when it
 ends, whatever the outcome. A request's loader levels run one after another, so a request checks out one
 connection instead of one per level, as a hand-written handler would (bench/PERF-NOTES.md, seventh pass).
-Batches that run at the same time take their own connections; only one is parked.
+
+A connection is parked only by the operation's last running batch. Batches that run at the same time take
+their own connections, and one that ends while another of its operation is still running — or waiting for the
+pool — returns its connection: an operation never keeps an idle connection while it waits for another, so
+under a full pool requests cannot hold parked connections and wait for each other's (the unbatched benchmark
+variant, fifty loads at once per request, deadlocked on exactly that until the pool timed out).
 """
 
 from __future__ import annotations
@@ -52,12 +57,14 @@ def _reader(engine: AsyncEngine) -> AsyncEngine:
 class HeldReads:
     """The read connection an operation keeps between its loader batches (at most one, while it is open)."""
 
-    __slots__ = ("engine", "idle", "open", "token")
+    __slots__ = ("busy", "engine", "idle", "open", "token")
 
     def __init__(self) -> None:
         self.engine: Engine | None = None
         self.idle: Connection | None = None
         self.open = True
+        self.busy = 0
+        """Batches of the operation reading or waiting for a connection."""
         self.token: Token[HeldReads | None] | None = None
 
     def take(self, engine: Engine) -> Connection | None:
@@ -69,8 +76,9 @@ class HeldReads:
         return conn
 
     def park(self, engine: Engine, conn: Connection) -> bool:
-        """Keep ``conn`` for the next batch; False (the caller closes it) when one is parked or it ended."""
-        if not self.open or self.idle is not None:
+        """Keep ``conn`` for the next batch; False (the caller returns it to the pool) when the operation ended,
+        one is parked already, or another batch of the operation is running or waiting for a connection."""
+        if not self.open or self.idle is not None or self.busy > 1:
             return False
         self.engine, self.idle = engine, conn
         return True
@@ -115,7 +123,13 @@ async def fetch_each(sessions: SessionFactory, queries: Sequence[Query]) -> list
             conn.close()
         return rows
 
-    return await greenlet_spawn(read)
+    if held is None:
+        return await greenlet_spawn(read)
+    held.busy += 1
+    try:
+        return await greenlet_spawn(read)
+    finally:
+        held.busy -= 1
 
 
 async def fetch_all(

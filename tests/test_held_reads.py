@@ -4,14 +4,18 @@ or refused alike — so the pool ends every request as it started."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, literal, select
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from starlette.applications import Starlette
 
+from loaders.connect import fetch_all, hold_reads, release_reads
+from models.db import make_engine
 from tests.conftest import Api
 
 MOBILE = """{ viewer { volunteer { name totalHours
@@ -96,3 +100,29 @@ async def test_concurrent_batches_take_their_own_connections(
         data = await client.data(query)
     assert data["a"]["nodes"] and data["b"]["nodes"]
     assert seen["checkout"] == seen["checkin"] >= 1, seen
+
+
+async def test_no_operation_keeps_an_idle_connection_while_its_batches_wait(app: Starlette) -> None:
+    """Two operations, each with three batches at once, on a pool of one connection: a batch that ends while
+    others of its operation wait returns the connection instead of parking it, so all of them get their turn
+    (parking it deadlocked until the pool timed out)."""
+    url = app.state.engine.url.render_as_string(hide_password=False)
+    engine = make_engine(url, pool_size=1, max_overflow=0, pool_timeout=5)
+    sessions = async_sessionmaker(engine)
+
+    async def operation(tag: int) -> list[int]:
+        held = hold_reads()
+        try:
+            results = await asyncio.gather(
+                *(fetch_all(sessions, select(literal(tag * 10 + i)), {}) for i in range(3))
+            )
+            return [rows[0][0] for rows in results]
+        finally:
+            await release_reads(held)
+
+    try:
+        answers = await asyncio.wait_for(asyncio.gather(operation(1), operation(2)), 30)
+        assert answers == [[10, 11, 12], [20, 21, 22]]
+        assert engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()
