@@ -100,6 +100,17 @@ async def _request(app: Any, path: str, body: bytes, token: str) -> bytes:
     return b"".join(chunks)
 
 
+async def _requests(app: Any, path: str, body: bytes, token: str, count: int, concurrency: int) -> None:
+    """``count`` requests, ``concurrency`` at a time (that many clients, each sending its share in turn)."""
+    clients = max(1, concurrency)
+
+    async def client(share: int) -> None:
+        for _ in range(share):
+            await _request(app, path, body, token)
+
+    await asyncio.gather(*(client(count // clients + (i < count % clients)) for i in range(clients)))
+
+
 async def _viewer_token() -> str:
     """A token as bench/run.py mints them: the demo volunteer's account, the volunteer with most records."""
     from sqlalchemy import text
@@ -171,26 +182,26 @@ async def _measure(app: Any, token: str, args: argparse.Namespace) -> None:
         )
     for name in args.targets.split(","):
         path = TARGETS[name]
-        for _ in range(args.warmup):
-            await _request(app, path, body, token)
+
+        async def requests(count: int, path: str = path) -> None:
+            await _requests(app, path, body, token, count, args.concurrency)
+
+        await requests(args.warmup)
         if args.measure == "instructions":
             _callgrind("on")
-            for _ in range(args.requests):
-                await _request(app, path, body, token)
+            await requests(args.requests)
             _callgrind("off")
             subprocess.run(
                 ["callgrind_control", "-d", name, str(os.getpid())], check=True, capture_output=True
             )
         elif args.measure == "cpu":
             started = time.process_time()
-            for _ in range(args.requests):
-                await _request(app, path, body, token)
+            await requests(args.requests)
             print(f"{name}\tcpu_ms\t{(time.process_time() - started) * 1000 / args.requests:.3f}", flush=True)
         else:
             profile = cProfile.Profile(time.thread_time)  # the event loop's thread: not the driver's
             profile.enable()
-            for _ in range(args.requests):
-                await _request(app, path, body, token)
+            await requests(args.requests)
             profile.disable()
             stats = pstats.Stats(profile)
             print(f"{name}\tcalls\t{stats.total_calls / args.requests:.0f}", flush=True)  # type: ignore[attr-defined]
@@ -237,6 +248,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--measure", choices=["instructions", "cpu", "calls"], default="instructions")
     parser.add_argument("--requests", type=int, default=200, help="measured requests per target")
     parser.add_argument("--warmup", type=int, default=100, help="requests before measuring")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=1,
+        help="requests in flight at once (as bench/run.py's clients): what concurrency adds per request",
+    )
     parser.add_argument("--targets", default="graphql,floor")
     parser.add_argument("--tier", help="use a tier bench/run.py generated (with --backend)")
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")

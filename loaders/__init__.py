@@ -3,6 +3,7 @@ so cached rows never cross viewers. Each batch opens its own session from the fa
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any, TypeVar
 
 from sqlmodel import SQLModel
@@ -19,7 +20,7 @@ M = TypeVar("M", bound=SQLModel)
 
 
 class DataLoaders:
-    """Loaders made on first use: ``by_key(Volunteer)`` for rows by a unique column, ``children(Post,
+    """Loaders made on first use (most requests need two or three of them): ``by_key(Volunteer)`` for rows by a unique column, ``children(Post,
     "project_id")`` for pages of child rows. One instance of each per request, so batches are shared.
     Volunteers by key come with their totals joined (``with_totals``)."""
 
@@ -27,8 +28,14 @@ class DataLoaders:
         self.sessions, self.viewer = sessions, viewer
         self._by_key: dict[tuple[type[SQLModel], str], RowsByKey[Any, Any]] = {}
         self._children: dict[tuple[type[SQLModel], str], ChildPages[Any]] = {}
-        self.team_contacts = TeamContacts(sessions, viewer)
-        self.volunteer_totals = VolunteerTotals(sessions)
+
+    @cached_property
+    def team_contacts(self) -> TeamContacts:
+        return TeamContacts(self.sessions, self.viewer)
+
+    @cached_property
+    def volunteer_totals(self) -> VolunteerTotals:
+        return VolunteerTotals(self.sessions)
 
     def by_key(self, model: type[M], key: str = "id") -> RowsByKey[Any, M]:
         loader = self._by_key.get((model, key))

@@ -40,6 +40,7 @@ _statements: ContextVar[list[int] | None] = ContextVar("zhiyuan_sql_statements",
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self._children: dict[tuple[str, tuple[str, ...]], Any] = {}
         self.requests = Counter(
             "zhiyuan_http_requests",
             "HTTP requests by method, route and status.",
@@ -70,6 +71,15 @@ class Metrics:
             buckets=(0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 100, 200, 500),
             registry=self.registry,
         )
+
+    def child(self, metric: Counter | Histogram, *values: str) -> Any:
+        """``metric.labels(*values)``, looked up once per label set (the label sets are few: methods, route
+        templates, statuses, operation types, error codes), without prometheus_client's lock and checks."""
+        key = (metric._name, values)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*values)
+        return found
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
@@ -107,8 +117,8 @@ class HttpMetrics:
         finally:
             method = str(scope.get("method", ""))
             path = getattr(scope.get("route"), "path", None) or "unmatched"
-            self.metrics.requests.labels(method, path, str(status)).inc()
-            self.metrics.request_seconds.labels(method, path).observe(time.perf_counter() - started)
+            self.metrics.child(self.metrics.requests, method, path, str(status)).inc()
+            self.metrics.child(self.metrics.request_seconds, method, path).observe(time.perf_counter() - started)
             _current.reset(token)
 
 
@@ -132,7 +142,7 @@ def record_operation(ctx: ExecutionContext, statements: int) -> None:
         kind = ctx.operation_type.value
     except Exception:  # the document did not parse, or names no runnable operation
         kind = "unknown"
-    metrics.operations.labels(kind).inc()
+    metrics.child(metrics.operations, kind).inc()
     metrics.sql_statements.observe(statements)
     for error in getattr(ctx.result, "errors", None) or []:
-        metrics.errors.labels(str((error.extensions or {}).get("code", "UNCODED"))).inc()
+        metrics.child(metrics.errors, str((error.extensions or {}).get("code", "UNCODED"))).inc()
