@@ -118,7 +118,9 @@ class HttpMetrics:
             method = str(scope.get("method", ""))
             path = getattr(scope.get("route"), "path", None) or "unmatched"
             self.metrics.child(self.metrics.requests, method, path, str(status)).inc()
-            self.metrics.child(self.metrics.request_seconds, method, path).observe(time.perf_counter() - started)
+            self.metrics.child(self.metrics.request_seconds, method, path).observe(
+                time.perf_counter() - started
+            )
             _current.reset(token)
 
 
