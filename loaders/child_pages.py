@@ -20,10 +20,10 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 from sqlalchemy import ColumnElement, Integer, Row, and_, bindparam, func, or_, select, type_coerce
 from sqlmodel import SQLModel
-from strawberry.dataloader import DataLoader
 
 from auth.scope import scope_params, scope_template
 from auth.viewer import Viewer
+from loaders.batch_loader import BatchLoader
 from loaders.connect import fetch_each
 from loaders.filtering import filter_params, filter_shape, filter_template, order_columns
 from loaders.page import Page, PageArgs
@@ -59,9 +59,9 @@ def _with(columns: tuple[str, ...] | None, parent: str) -> tuple[str, ...] | Non
     return columns if columns is None or parent in columns else (*columns, parent)
 
 
-class ChildPages(DataLoader[ChildKey, Page], Generic[M]):
+class ChildPages(BatchLoader[ChildKey, Page], Generic[M]):
     def __init__(self, sessions: SessionFactory, viewer: Viewer, model: type[M], parent: str) -> None:
-        super().__init__(load_fn=self._load)
+        super().__init__()
         self.sessions, self.viewer, self.model, self.parent = sessions, viewer, model, parent
 
     async def _load(self, keys: Sequence[ChildKey]) -> list[Page]:

@@ -13,10 +13,10 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, select
 from sqlmodel import SQLModel
-from strawberry.dataloader import DataLoader
 
 from auth.scope import scope_params, scope_template
 from auth.viewer import Viewer
+from loaders.batch_loader import BatchLoader
 from loaders.connect import fetch_all
 from models.db import SessionFactory
 from models.one_of import one_of
@@ -27,7 +27,7 @@ Extend = Callable[[Select[Any], Any], Select[Any]]
 """Adds columns to the select of the table's rows (``with_totals``): ``extend(select(table), table)``."""
 
 
-class RowsByKey(DataLoader[K, M | None], Generic[K, M]):
+class RowsByKey(BatchLoader[K, M | None], Generic[K, M]):
     def __init__(
         self,
         sessions: SessionFactory,
@@ -36,7 +36,7 @@ class RowsByKey(DataLoader[K, M | None], Generic[K, M]):
         key: str = "id",
         extend: Extend | None = None,
     ) -> None:
-        super().__init__(load_fn=self._load)
+        super().__init__()
         self.sessions, self.viewer, self.model, self.key = sessions, viewer, model, key
         self.extend = extend
 

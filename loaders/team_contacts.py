@@ -10,18 +10,18 @@ from collections.abc import Sequence
 
 from sqlalchemy import select, union
 from sqlmodel import col
-from strawberry.dataloader import DataLoader
 
 from auth.scope import ACTIVE_MEMBER
 from auth.viewer import Viewer
+from loaders.batch_loader import BatchLoader
 from loaders.connect import fetch_all
 from models import SignUp, TeamMembership
 from models.db import SessionFactory
 
 
-class TeamContacts(DataLoader[int, bool]):
+class TeamContacts(BatchLoader[int, bool]):
     def __init__(self, sessions: SessionFactory, viewer: Viewer) -> None:
-        super().__init__(load_fn=self._load)
+        super().__init__()
         self.sessions, self.viewer = sessions, viewer
 
     async def _load(self, volunteer_ids: Sequence[int]) -> list[bool]:

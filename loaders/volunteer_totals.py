@@ -17,8 +17,8 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Row, Select, select
-from strawberry.dataloader import DataLoader
 
+from loaders.batch_loader import BatchLoader
 from loaders.connect import fetch_all
 from models.db import SessionFactory
 from models.one_of import one_of
@@ -71,9 +71,9 @@ def _totals(hours: Any, records: Any) -> Totals:
     return Totals(Decimal(hours).quantize(Decimal("0.01")), int(records))
 
 
-class VolunteerTotals(DataLoader[Key, Result]):
+class VolunteerTotals(BatchLoader[Key, Result]):
     def __init__(self, sessions: SessionFactory) -> None:
-        super().__init__(load_fn=self._load)
+        super().__init__()
         self.sessions = sessions
 
     async def _load(self, keys: Sequence[Key]) -> list[Result]:

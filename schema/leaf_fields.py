@@ -29,9 +29,10 @@ built to fail in each of those ways.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from operator import attrgetter
 from typing import Any
+from weakref import WeakMethod
 
 from graphql import (
     GraphQLField,
@@ -45,7 +46,8 @@ from graphql import (
     is_leaf_type,
 )
 from graphql.execution.collect_fields import FieldDetailsList
-from graphql.pyutils import Path
+from graphql.pyutils import Path, gather_with_cancel
+from graphql.type.definition import GraphQLResolveInfoHelpers
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
@@ -104,11 +106,32 @@ def _plain_value(plan: LeafPlan, source: Any) -> Any:
     return _UNKNOWN if coerced is None or coerced is Undefined else coerced
 
 
+def _helpers_without_cycle(executor: Any) -> GraphQLResolveInfoHelpers:
+    """graphql-core's resolver helpers (``info.async_helpers``) without its reference cycle: it builds them from
+    two bound methods of the executor and keeps them on the executor, so every request's executor — and through
+    its context the request's loaders, rows and pages — waited for the cyclic garbage collector, which took a
+    sixth of the server's CPU at 32 requests in flight (bench/PERF-NOTES.md, seventh pass). ``gather`` needs
+    no executor; ``track`` reaches it through a weak reference (it runs while the executor executes)."""
+    track_work = WeakMethod(executor.track_async_work)
+
+    def gather(values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:
+        return gather_with_cancel(*values)
+
+    def track(values: Sequence[Any]) -> None:
+        method = track_work()
+        if method is None:
+            raise RuntimeError("async work tracked after its execution ended")
+        method(values)
+
+    return GraphQLResolveInfoHelpers(gather=gather, track=track)
+
+
 class LeafFieldExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """strawberry's execution context with the plain-leaf shortcuts (module docstring)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.async_helpers = _helpers_without_cycle(self)
         manager = self.middleware_manager
         self.leaf_plans = plans_of(self.schema) if manager is None or not manager.middlewares else None
         self.object_plans: dict[int, tuple[object, ObjectPlan | None]] = {}
