@@ -10,7 +10,7 @@ Checkout, statements, fetching and checkin run as one synchronous function in on
 asyncio bridge): the ``AsyncConnection`` wrapper would switch greenlets three times per batch (connect,
 execute, close), about 140,000 instructions a batch (bench/PERF-NOTES.md, fifth pass).
 
-Within a GraphQL operation (``holding_reads``, schema/operation_hooks.py) a batch that finishes parks its
+Within a GraphQL operation (``hold_reads``, started by schema/operation_hooks.py) a batch that finishes parks its
 connection for the request's next batch instead of returning it to the pool; the operation returns it when it
 ends, whatever the outcome. A request's loader levels run one after another, so a request checks out one
 connection instead of one per level, as a hand-written handler would (bench/PERF-NOTES.md, seventh pass).

@@ -56,7 +56,8 @@ _LIMIT_RULES = (
 
 
 CACHED_DOCUMENTS = 1000
-"""Query texts whose parsed documents (and validation results) are kept, least recently used dropped."""
+"""Query texts whose parsed documents (least recently used dropped) and validation results (oldest dropped)
+are kept."""
 _parse = lru_cache(maxsize=CACHED_DOCUMENTS)(parse)
 
 
