@@ -1,5 +1,6 @@
 """Per-request DataLoaders. Built once per request by ``DataLoaders(...)`` — never at module or app level,
-so cached rows never cross viewers. Each batch opens its own session from the factory."""
+so cached rows never cross viewers. Batches read on pooled connections, an operation's batches on one
+(loaders/connect.py)."""
 
 from __future__ import annotations
 
@@ -20,9 +21,9 @@ M = TypeVar("M", bound=SQLModel)
 
 
 class DataLoaders:
-    """Loaders made on first use (most requests need two or three of them): ``by_key(Volunteer)`` for rows by a unique column, ``children(Post,
-    "project_id")`` for pages of child rows. One instance of each per request, so batches are shared.
-    Volunteers by key come with their totals joined (``with_totals``)."""
+    """Loaders made on first use (most requests need two or three of them): ``by_key(Volunteer)`` for rows by
+    a unique column, ``children(Post, "project_id")`` for pages of child rows. One instance of each per
+    request, so batches are shared. Volunteers by key come with their totals joined (``with_totals``)."""
 
     def __init__(self, sessions: SessionFactory, viewer: Viewer) -> None:
         self.sessions, self.viewer = sessions, viewer

@@ -57,10 +57,9 @@ def _reader(engine: AsyncEngine) -> AsyncEngine:
 class HeldReads:
     """The read connection an operation keeps between its loader batches (at most one, while it is open)."""
 
-    __slots__ = ("busy", "engine", "idle", "open", "token")
+    __slots__ = ("busy", "idle", "open", "token")
 
     def __init__(self) -> None:
-        self.engine: Engine | None = None
         self.idle: Connection | None = None
         self.open = True
         self.busy = 0
@@ -70,17 +69,17 @@ class HeldReads:
     def take(self, engine: Engine) -> Connection | None:
         """The parked connection if it reads from ``engine``, no longer parked."""
         conn = self.idle
-        if conn is None or self.engine is not engine:
+        if conn is None or conn.engine is not engine:
             return None
         self.idle = None
         return conn
 
-    def park(self, engine: Engine, conn: Connection) -> bool:
+    def park(self, conn: Connection) -> bool:
         """Keep ``conn`` for the next batch; False (the caller returns it to the pool) when the operation ended,
         one is parked already, or another batch of the operation is running or waiting for a connection."""
         if not self.open or self.idle is not None or self.busy > 1:
             return False
-        self.engine, self.idle = engine, conn
+        self.idle = conn
         return True
 
 
@@ -119,7 +118,7 @@ async def fetch_each(sessions: SessionFactory, queries: Sequence[Query]) -> list
         except BaseException:
             conn.close()
             raise
-        if held is None or not held.park(engine, conn):
+        if held is None or not held.park(conn):
             conn.close()
         return rows
 

@@ -40,7 +40,7 @@ _statements: ContextVar[list[int] | None] = ContextVar("zhiyuan_sql_statements",
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self._children: dict[tuple[str, tuple[str, ...]], Any] = {}
+        self._children: dict[tuple[Counter | Histogram, tuple[str, ...]], Any] = {}
         self.requests = Counter(
             "zhiyuan_http_requests",
             "HTTP requests by method, route and status.",
@@ -75,7 +75,7 @@ class Metrics:
     def child(self, metric: Counter | Histogram, *values: str) -> Any:
         """``metric.labels(*values)``, looked up once per label set (the label sets are few: methods, route
         templates, statuses, operation types, error codes), without prometheus_client's lock and checks."""
-        key = (metric._name, values)
+        key = (metric, values)
         found = self._children.get(key)
         if found is None:
             found = self._children[key] = metric.labels(*values)
